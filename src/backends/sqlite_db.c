@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "sqlite_db.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "edw/log.h"
+#include "sqlite_sql.h"
+
+/* Process-wide: every connection uses the configured EDW_SQLITE_BUSY_TIMEOUT_MS. */
+static _Atomic long long s_busy_timeout_us = 10000000;
+
+/* SQLite's own busy handler sleeps in 1 ms+ steps, which caps a contended queue at a few
+ * hundred transactions per second per process. Ours starts at 20 us and doubles to 2 ms, so
+ * competing consumers hand the write lock around quickly, and gives up after the timeout. */
+static int busy_handler(void *arg, int attempt)
+{
+    (void)arg;
+    static const long steps_us[] = {20, 40, 80, 160, 320, 640, 1000, 2000};
+    long long waited = 0;
+    int last = (int)(sizeof(steps_us) / sizeof(steps_us[0])) - 1;
+    for (int i = 0; i < attempt; i++)
+        waited += steps_us[i < last ? i : last];
+    if (waited >= atomic_load(&s_busy_timeout_us))
+        return 0;
+    long us = steps_us[attempt < last ? attempt : last];
+    struct timespec ts = {0, us * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+enum edw_err edw_sqlite_fail(sqlite3 *db, int rc, const char *what, struct edw_error *err)
+{
+    enum edw_err cat;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+        cat = EDW_ERR_TRANSIENT;
+        break;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        cat = EDW_ERR_INVALID;
+        break;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+        cat = EDW_ERR_AUTH;
+        break;
+    default:
+        cat = EDW_ERR_FATAL;
+        break;
+    }
+    if (err)
+        snprintf(err->code, sizeof(err->code), "%s", sqlite3_errstr(rc));
+    return edw_error_set(err, cat, "sqlite %s: %s", what, db ? sqlite3_errmsg(db)
+                                                              : sqlite3_errstr(rc));
+}
+
+static enum edw_err exec(sqlite3 *db, const char *sql, const char *what, struct edw_error *err)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? EDW_OK : edw_sqlite_fail(db, rc, what, err);
+}
+
+enum edw_err edw_sqlite_begin(sqlite3 *db, struct edw_error *err)
+{
+    return exec(db, "BEGIN IMMEDIATE", "begin", err);
+}
+
+enum edw_err edw_sqlite_commit(sqlite3 *db, struct edw_error *err)
+{
+    enum edw_err rc = exec(db, "COMMIT", "commit", err);
+    if (rc)
+        edw_sqlite_rollback(db);
+    return rc;
+}
+
+void edw_sqlite_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum edw_err edw_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
+                                struct edw_error *err)
+{
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    return rc == SQLITE_OK ? EDW_OK : edw_sqlite_fail(db, rc, "prepare", err);
+}
+
+static enum edw_err pragma_int(sqlite3 *db, const char *sql, long long *out,
+                               struct edw_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? EDW_OK : edw_sqlite_fail(db, rc, "read header", err);
+}
+
+/* Decide whether the file is ours, empty (then initialise it) or someone else's. Runs inside
+ * BEGIN IMMEDIATE so two processes starting on a new file do not both initialise it. */
+static enum edw_err check_owner(sqlite3 *db, const char *path, struct edw_error *err)
+{
+    long long app = 0, version = 0, objects = 0;
+    enum edw_err rc = pragma_int(db, "PRAGMA application_id", &app, err);
+    if (!rc)
+        rc = pragma_int(db, "PRAGMA user_version", &version, err);
+    if (!rc)
+        rc = pragma_int(db, "SELECT count(*) FROM sqlite_master", &objects, err);
+    if (rc)
+        return rc;
+    if (app == EDW_SQLITE_APP_ID && version == EDW_SQLITE_SCHEMA)
+        return EDW_OK;
+    if (app == EDW_SQLITE_APP_ID && version > EDW_SQLITE_SCHEMA)
+        return edw_error_set(err, EDW_ERR_INVALID,
+                             "%s uses schema version %lld, newer than this edw understands (%d)",
+                             path, version, EDW_SQLITE_SCHEMA);
+    if (app != EDW_SQLITE_APP_ID && (app != 0 || version != 0 || objects != 0))
+        return edw_error_set(err, EDW_ERR_INVALID,
+                             "%s is an SQLite database that edw did not create; refusing to "
+                             "change it (choose another EDW_SQLITE_PATH)",
+                             path);
+    rc = exec(db, SQL_SCHEMA, "create schema", err);
+    if (!rc) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+                 EDW_SQLITE_APP_ID, EDW_SQLITE_SCHEMA);
+        rc = exec(db, sql, "stamp schema", err);
+    }
+    return rc;
+}
+
+enum edw_err edw_sqlite_open(const struct edw_config *cfg, sqlite3 **out, struct edw_error *err)
+{
+    sqlite3 *db = NULL;
+    const char *path = cfg->sqlite_path;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    enum edw_err e = EDW_OK;
+    if (rc != SQLITE_OK) {
+        e = edw_error_set(err, EDW_ERR_INVALID, "cannot open database %s: %s", path,
+                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        goto out;
+    }
+    atomic_store(&s_busy_timeout_us, cfg->sqlite_busy_timeout_ms * 1000);
+    sqlite3_busy_handler(db, busy_handler, NULL);
+    sqlite3_extended_result_codes(db, 1);
+    /* The header read fails with SQLITE_NOTADB before anything is written to a foreign file. */
+    long long app = 0;
+    if (pragma_int(db, "PRAGMA application_id", &app, err) != EDW_OK) {
+        e = edw_error_set(err, EDW_ERR_INVALID,
+                          "cannot use %s: %s (not an edw database; nothing was changed)", path,
+                          sqlite3_errmsg(db));
+        goto out;
+    }
+    /* A new file is initialised under the write lock so two starting processes agree; an
+     * existing one only has its schema version checked. */
+    bool fresh = app != EDW_SQLITE_APP_ID;
+    e = fresh ? edw_sqlite_begin(db, err) : EDW_OK;
+    if (!e)
+        e = check_owner(db, path, err);
+    if (!e && fresh)
+        e = edw_sqlite_commit(db, err);
+    if (!e)
+        e = exec(db, "PRAGMA journal_mode = WAL", "enable WAL", err);
+    if (!e)
+        e = exec(db,
+                 strcmp(cfg->sqlite_sync, "full") == 0 ? "PRAGMA synchronous = FULL"
+                                                       : "PRAGMA synchronous = NORMAL",
+                 "set synchronous", err);
+out:
+    if (e) {
+        if (db)
+            edw_sqlite_rollback(db);
+        sqlite3_close_v2(db);
+        db = NULL;
+    }
+    *out = db;
+    return e;
+}
+
+sqlite3_int64 edw_sqlite_lease_token(void)
+{
+    static _Atomic unsigned long long s_state;
+    unsigned long long x = atomic_load(&s_state);
+    if (x == 0) {
+        unsigned long long seed = 0;
+        if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+            seed = (unsigned long long)time(NULL) ^ (unsigned long long)clock();
+        atomic_compare_exchange_strong(&s_state, &x, seed | 1);
+    }
+    /* splitmix64 over an atomic counter */
+    unsigned long long z = atomic_fetch_add(&s_state, 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (sqlite3_int64)(z & 0x7fffffffffffffffULL) | 1;
+}

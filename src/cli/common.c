@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "edw/clock.h"
+#include "edw/log.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t s_stop_signals;
+
+static void on_signal(int sig)
+{
+    s_stop_signals++;
+    if (sig == SIGINT && s_stop_signals > 1)
+        _exit(130); /* impatient Ctrl-C: leases simply expire and are redelivered */
+}
+
+void edw_cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: sleeps end early so the stop is seen at once */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, never a death */
+}
+
+bool edw_cli_stop_requested(void *ctx)
+{
+    (void)ctx;
+    return s_stop_signals > 0;
+}
+
+static int usage(const struct edw_cli *cli, FILE *to)
+{
+    struct edw_buf b;
+    edw_buf_init(&b, 1 << 20);
+    if (edw_config_usage(cli->cmd, &b) == EDW_OK)
+        fprintf(to, "usage: edw %s [options]\n\noptions:\n%s", cli->name, edw_buf_cstr(&b));
+    edw_buf_cleanup(&b);
+    return to == stdout ? EDW_EXIT_OK : EDW_EXIT_USAGE;
+}
+
+int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
+                 char *const *argv)
+{
+    memset(cli, 0, sizeof(*cli));
+    cli->cmd = cmd;
+    cli->name = name;
+    edw_config_init(&cli->cfg);
+    struct edw_config_source src = {getenv, environ};
+    struct edw_buf problems;
+    edw_buf_init(&problems, 1 << 20);
+    enum edw_err rc = edw_config_load(&cli->cfg, cmd, &src, argc, argv, &problems);
+    if (cli->cfg.help) {
+        edw_buf_cleanup(&problems);
+        return usage(cli, stdout);
+    }
+    if (rc) {
+        fprintf(stderr, "edw %s: %s", name, edw_buf_cstr(&problems));
+        fprintf(stderr, "run 'edw %s --help' for the options\n", name);
+        edw_buf_cleanup(&problems);
+        return EDW_EXIT_USAGE;
+    }
+    edw_buf_cleanup(&problems);
+    enum edw_log_level level = EDW_LOG_INFO;
+    if (edw_log_parse_level(cli->cfg.log_level, &level))
+        g_edw_log_level = level;
+    cli->backend = edw_backend_find(cli->cfg.backend);
+    if (!cli->backend) {
+        fprintf(stderr, "edw %s: backend '%s' is not available in this build (have: %s)\n",
+                name, cli->cfg.backend, edw_backend_names());
+        return EDW_EXIT_USAGE;
+    }
+    cli->deps.clock = edw_clock_system();
+    return -1;
+}
+
+void edw_cli_cleanup(struct edw_cli *cli)
+{
+    edw_config_cleanup(&cli->cfg);
+}
+
+void edw_cli_fail(const struct edw_cli *cli, enum edw_err rc, const struct edw_error *err)
+{
+    fprintf(stderr, "edw %s: %s\n", cli->name,
+            err && err->message[0] ? err->message : edw_err_str(rc));
+}
+
+bool edw_cli_open_queue(struct edw_cli *cli, struct edw_queue **out)
+{
+    struct edw_error err = {0};
+    enum edw_err rc = edw_queue_open(cli->backend->queue, &cli->cfg, &cli->deps, out, &err);
+    if (rc)
+        edw_cli_fail(cli, rc, &err);
+    return rc == EDW_OK;
+}
+
+bool edw_cli_open_store(struct edw_cli *cli, struct edw_store **out)
+{
+    struct edw_error err = {0};
+    enum edw_err rc = edw_store_open(cli->backend->store, &cli->cfg, &cli->deps, out, &err);
+    if (rc)
+        edw_cli_fail(cli, rc, &err);
+    return rc == EDW_OK;
+}
+
+void edw_cli_json(const struct edw_cli *cli, const struct edw_buf *json)
+{
+    if (cli->cfg.json) {
+        printf("%s\n", edw_buf_cstr(json));
+        fflush(stdout);
+    }
+}

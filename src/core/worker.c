@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The consumer pipeline. Each leased message lives in a slot that moves through
+ *   QUEUED (leased, not started) -> RUNNING (handler) -> DONE (result) -> STORED (row durable)
+ * and is freed after the ack. Rows and acks are written in batches. The loop is the only
+ * thread that talks to the backends; handler threads only touch their own job. */
+#include "edw/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edw/alloc.h"
+#include "edw/log.h"
+#include "edw/payload.h"
+#include "edw/timefmt.h"
+#include "pool.h"
+
+enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE, SLOT_STORED };
+
+struct slot {
+    enum slot_state state;
+    struct edw_msg msg;
+    struct edw_payload payload;
+    struct edw_job job;
+    int64_t lease_until_us; /* monotonic */
+    char src_stamp[EDW_STAMP_LEN + 1];
+    char dest_stamp[EDW_STAMP_LEN + 1];
+};
+
+struct worker {
+    const struct edw_worker_deps *deps;
+    const struct edw_worker_opts *opts;
+    struct edw_worker_stats *stats;
+    struct slot *slots;
+    size_t nslots;
+    struct edw_pool *pool;
+    bool cancelled;
+    int64_t backoff_until_us; /* monotonic; no backend writes before it */
+    unsigned failures;        /* consecutive backend failures, for the backoff */
+    /* scratch arrays sized nslots, reused every iteration */
+    struct edw_msg **msgs;
+    struct slot **picked;
+    enum edw_err *results;
+    struct edw_row *rows;
+};
+
+static int64_t now_us(const struct worker *w)
+{
+    return edw_clock_mono_us(w->deps->clock);
+}
+
+static void slot_free(struct slot *s)
+{
+    edw_msg_cleanup(&s->msg);
+    edw_payload_cleanup(&s->payload);
+    edw_handler_result_cleanup(&s->job.result);
+    memset(s, 0, sizeof(*s));
+}
+
+static size_t live_slots(const struct worker *w, enum slot_state only)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++)
+        if (only == SLOT_FREE ? w->slots[i].state != SLOT_FREE : w->slots[i].state == only)
+            n++;
+    return n;
+}
+
+static void backend_failed(struct worker *w)
+{
+    w->stats->backend_errors++;
+    unsigned shift = w->failures < 6 ? w->failures : 6;
+    int64_t delay = (int64_t)50000 << shift; /* 50 ms .. 3.2 s */
+    delay += rand() % (delay / 2 + 1);       /* jitter, so consumers do not retry in step */
+    w->backoff_until_us = now_us(w) + delay;
+    w->failures++;
+}
+
+static void log_msg(enum edw_log_level level, const struct slot *s, const char *reason,
+                    const char *fmt)
+{
+    struct edw_log_field f[] = {{"message_id", s->msg.id, 0},
+                                {"dequeue_count", NULL, (long long)s->msg.dequeue_count},
+                                {"reason", reason, 0}};
+    EDW_LOG_FIELDS(level, "worker", f, reason ? 3 : 2, "%s", fmt);
+}
+
+/* Quarantine a message with its reason. A lost lease or a failed move just drops our copy:
+ * the message stays in the queue and whoever holds it next decides again. */
+static void poison(struct worker *w, struct slot *s, const char *reason)
+{
+    struct edw_error err = {0};
+    enum edw_err rc = edw_queue_poison(w->deps->queue, &s->msg, reason, &err);
+    if (rc == EDW_OK) {
+        w->stats->poisoned++;
+        log_msg(EDW_LOG_WARN, s, reason, "message moved to the poison queue");
+    } else if (rc == EDW_ERR_CONFLICT) {
+        w->stats->lost_leases++;
+    } else {
+        w->stats->backend_errors++;
+    }
+    slot_free(s);
+}
+
+/* Decide at delivery whether a message can be worked on at all. */
+static void admit(struct worker *w, struct slot *s)
+{
+    char reason[256];
+    const struct edw_worker_opts *o = w->opts;
+    w->stats->received++;
+    s->lease_until_us = now_us(w) + (int64_t)o->visibility_s * 1000000;
+    if (s->msg.dequeue_count > o->max_dequeue) {
+        snprintf(reason, sizeof(reason),
+                 "delivered %u times, more than max-dequeue %u (a consumer probably died or "
+                 "timed out on it)",
+                 s->msg.dequeue_count, o->max_dequeue);
+        poison(w, s, reason);
+        return;
+    }
+    if (edw_payload_parse(s->msg.body, s->msg.body_len, o->max_body_bytes, &s->payload, reason,
+                          sizeof(reason)) != EDW_OK) {
+        poison(w, s, reason);
+        return;
+    }
+    s->state = SLOT_QUEUED;
+}
+
+static void start_queued(struct worker *w)
+{
+    size_t running = live_slots(w, SLOT_RUNNING);
+    const struct edw_handler *h = w->deps->handler;
+    for (size_t i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->state != SLOT_QUEUED)
+            continue;
+        s->job.payload = &s->payload;
+        s->job.body = s->msg.body;
+        s->job.body_len = s->msg.body_len;
+        if (!w->pool) {
+            static const atomic_bool never = false;
+            h->run(h, &s->payload, s->msg.body, s->msg.body_len, &never, &s->job.result);
+            s->job.finished_wall_us = edw_clock_wall_us(w->deps->clock);
+            s->state = SLOT_DONE;
+        } else if (running < w->opts->concurrency) {
+            s->state = SLOT_RUNNING;
+            edw_pool_submit(w->pool, &s->job);
+            running++;
+        }
+    }
+}
+
+static void collect_finished(struct worker *w)
+{
+    for (size_t i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->state == SLOT_RUNNING &&
+            atomic_load_explicit(&s->job.done, memory_order_acquire))
+            s->state = SLOT_DONE;
+    }
+}
+
+/* Give leases back: visible again after `visibility_s` (0: at once). */
+static void release(struct worker *w, struct slot **picked, size_t n, unsigned visibility_s)
+{
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        w->msgs[i] = &picked[i]->msg;
+    if (edw_queue_extend(w->deps->queue, w->msgs, n, visibility_s, w->results, NULL) != EDW_OK)
+        w->stats->backend_errors++; /* the leases simply run out instead */
+    for (size_t i = 0; i < n; i++)
+        slot_free(picked[i]);
+}
+
+/* A handler failed: retry later with a doubling delay, or poison after max-dequeue tries. */
+static void handle_failure(struct worker *w, struct slot *s)
+{
+    if (w->cancelled) { /* not the message's fault: hand it back untouched */
+        struct slot *one[] = {s};
+        release(w, one, 1, 0);
+        return;
+    }
+    w->stats->failed++;
+    char reason[400];
+    if (s->msg.dequeue_count >= w->opts->max_dequeue) {
+        snprintf(reason, sizeof(reason), "handler failed %u times; last error: %s",
+                 s->msg.dequeue_count, s->job.result.error);
+        poison(w, s, reason);
+        return;
+    }
+    log_msg(EDW_LOG_WARN, s, s->job.result.error, "handler failed; will retry");
+    unsigned shift = s->msg.dequeue_count > 1 ? s->msg.dequeue_count - 1 : 0;
+    unsigned delay = w->opts->retry_delay_s << (shift < 12 ? shift : 12);
+    struct slot *one[] = {s};
+    release(w, one, 1, delay < 3600 ? delay : 3600);
+}
+
+static void fill_row(struct slot *s, struct edw_row *r)
+{
+    const struct edw_payload *p = &s->payload;
+    edw_stamp_format(s->job.finished_wall_us, s->dest_stamp);
+    r->key = p->id ? p->id : s->msg.id;
+    r->data = s->job.result.data ? s->job.result.data : p->msg;
+    r->src_stamp = p->src_stamp;
+    r->dest_stamp = s->dest_stamp;
+    r->processing_s = (double)(s->job.finished_wall_us - p->src_us) / 1e6;
+    r->dequeue_count = s->msg.dequeue_count;
+}
+
+/* DONE -> rows upserted (STORED), failures handled. */
+static void store_done(struct worker *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->state != SLOT_DONE)
+            continue;
+        if (!s->job.result.ok) {
+            handle_failure(w, s);
+            continue;
+        }
+        fill_row(s, &w->rows[n]);
+        w->picked[n++] = s;
+    }
+    if (n == 0 || now_us(w) < w->backoff_until_us)
+        return;
+    if (edw_store_upsert(w->deps->store, w->rows, n, NULL) != EDW_OK) {
+        backend_failed(w);
+        return;
+    }
+    w->failures = 0;
+    for (size_t i = 0; i < n; i++)
+        w->picked[i]->state = SLOT_STORED;
+}
+
+/* STORED -> acked and freed. Only now may the message leave the queue. */
+static void ack_stored(struct worker *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++) {
+        if (w->slots[i].state == SLOT_STORED) {
+            w->picked[n] = &w->slots[i];
+            w->msgs[n++] = &w->slots[i].msg;
+        }
+    }
+    if (n == 0 || now_us(w) < w->backoff_until_us)
+        return;
+    if (edw_queue_ack(w->deps->queue, w->msgs, n, w->results, NULL) != EDW_OK) {
+        backend_failed(w);
+        return;
+    }
+    w->failures = 0;
+    for (size_t i = 0; i < n; i++) {
+        w->stats->processed++;
+        if (w->results[i] == EDW_ERR_CONFLICT) {
+            /* Our row is written; the new owner will write the same key again. */
+            w->stats->lost_leases++;
+            log_msg(EDW_LOG_INFO, w->picked[i], NULL, "lease lost before ack; row kept");
+        }
+        slot_free(w->picked[i]);
+    }
+}
+
+/* Renew leases that have less than a third of the visibility timeout left. */
+static void renew_leases(struct worker *w)
+{
+    int64_t now = now_us(w);
+    int64_t vis = (int64_t)w->opts->visibility_s * 1000000;
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->state != SLOT_FREE && s->lease_until_us - now < vis / 3) {
+            w->picked[n] = s;
+            w->msgs[n++] = &s->msg;
+        }
+    }
+    if (n == 0)
+        return;
+    if (edw_queue_extend(w->deps->queue, w->msgs, n, w->opts->visibility_s, w->results, NULL) !=
+        EDW_OK) {
+        w->stats->backend_errors++;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (w->results[i] == EDW_OK) {
+            w->picked[i]->lease_until_us = now + vis;
+            w->stats->extended++;
+        } else {
+            w->stats->lost_leases++;
+            w->picked[i]->lease_until_us = now + vis; /* do not ask again every loop */
+        }
+    }
+}
+
+/* Lease a batch if there is room. Returns the number received, or sets *fatal. */
+static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *err)
+{
+    size_t live = live_slots(w, SLOT_FREE);
+    size_t room = w->nslots - live;
+    size_t want = room < w->opts->batch ? room : w->opts->batch;
+    if (want == 0 || (live > 0 && room < (w->opts->batch + 1) / 2) ||
+        now_us(w) < w->backoff_until_us)
+        return 0;
+    struct edw_msg_batch batch = {0};
+    enum edw_err rc = edw_queue_receive(w->deps->queue, want, w->opts->visibility_s, &batch, err);
+    if (rc) {
+        if (edw_err_retryable(rc))
+            backend_failed(w);
+        else
+            *fatal = rc;
+        edw_msg_batch_cleanup(&batch);
+        return 0;
+    }
+    w->failures = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < w->nslots && k < batch.n; i++) {
+        if (w->slots[i].state != SLOT_FREE)
+            continue;
+        edw_msg_move(&w->slots[i].msg, &batch.msgs[k++]);
+        admit(w, &w->slots[i]);
+    }
+    size_t got = batch.n;
+    edw_msg_batch_cleanup(&batch); /* k == batch.n: room was checked above */
+    return got;
+}
+
+/* Stop requested: hand back every lease not yet started, so other consumers get them now. */
+static void release_queued(struct worker *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].state == SLOT_QUEUED)
+            w->picked[n++] = &w->slots[i];
+    w->stats->released += n;
+    release(w, w->picked, n, 0);
+}
+
+/* Grace period over: cancel handlers, keep what finished, release the rest. */
+static void abandon(struct worker *w)
+{
+    if (w->pool) {
+        w->cancelled = true;
+        edw_pool_cancel(w->pool);
+        while (live_slots(w, SLOT_RUNNING) > 0) {
+            edw_pool_wait(w->pool, 20000);
+            collect_finished(w);
+        }
+    }
+    store_done(w);
+    ack_stored(w);
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].state != SLOT_FREE)
+            w->picked[n++] = &w->slots[i];
+    w->stats->released += n;
+    release(w, w->picked, n, 0);
+}
+
+static void pause_briefly(struct worker *w, int64_t us)
+{
+    if (w->pool && live_slots(w, SLOT_RUNNING) > 0)
+        edw_pool_wait(w->pool, us);
+    else
+        edw_clock_sleep_us(w->deps->clock, us);
+}
+
+static enum edw_err loop(struct worker *w, struct edw_error *err)
+{
+    const struct edw_worker_opts *o = w->opts;
+    int64_t idle_since = now_us(w), poll_us = 1000, deadline = 0;
+    bool stopping = false;
+    enum edw_err fatal = EDW_OK;
+    for (;;) {
+        if (!stopping && w->deps->should_stop && w->deps->should_stop(w->deps->stop_ctx)) {
+            stopping = true;
+            deadline = now_us(w) + o->shutdown_grace_us;
+            release_queued(w);
+            edw_info("worker", "stopping: %zu messages in flight, grace %.1f s",
+                     live_slots(w, SLOT_FREE), (double)o->shutdown_grace_us / 1e6);
+        }
+        size_t got = stopping ? 0 : receive(w, &fatal, err);
+        if (fatal)
+            break;
+        start_queued(w);
+        if (w->pool)
+            collect_finished(w);
+        store_done(w);
+        ack_stored(w);
+        renew_leases(w);
+        size_t live = live_slots(w, SLOT_FREE);
+        int64_t now = now_us(w);
+        if (stopping && (live == 0 || now >= deadline)) {
+            if (live)
+                abandon(w);
+            break;
+        }
+        if (got > 0 || live > 0)
+            idle_since = now;
+        if (got > 0) {
+            poll_us = 1000;
+            continue;
+        }
+        if (live > 0) {
+            pause_briefly(w, 20000);
+            continue;
+        }
+        if (o->exit_when_idle_us > 0 && now - idle_since >= o->exit_when_idle_us)
+            break;
+        edw_clock_sleep_us(w->deps->clock, poll_us);
+        poll_us = poll_us * 2 < o->poll_max_us ? poll_us * 2 : o->poll_max_us;
+    }
+    if (fatal) {
+        abandon(w);
+        return fatal;
+    }
+    return EDW_OK;
+}
+
+enum edw_err edw_worker_run(const struct edw_worker_deps *deps,
+                            const struct edw_worker_opts *opts, struct edw_worker_stats *stats,
+                            struct edw_error *err)
+{
+    struct worker w = {.deps = deps, .opts = opts, .stats = stats};
+    memset(stats, 0, sizeof(*stats));
+    w.nslots = opts->concurrency + opts->batch;
+    w.slots = edw_xcalloc(w.nslots, sizeof(*w.slots));
+    w.msgs = edw_xcalloc(w.nslots, sizeof(*w.msgs));
+    w.picked = edw_xcalloc(w.nslots, sizeof(*w.picked));
+    w.results = edw_xcalloc(w.nslots, sizeof(*w.results));
+    w.rows = edw_xcalloc(w.nslots, sizeof(*w.rows));
+    if (deps->handler->blocking)
+        w.pool = edw_pool_new(deps->handler, deps->clock, opts->concurrency);
+    int64_t start = edw_clock_mono_us(deps->clock);
+    enum edw_err rc = loop(&w, err);
+    stats->seconds = (double)(edw_clock_mono_us(deps->clock) - start) / 1e6;
+    edw_pool_destroy(w.pool);
+    for (size_t i = 0; i < w.nslots; i++)
+        slot_free(&w.slots[i]);
+    free(w.slots);
+    free(w.msgs);
+    free(w.picked);
+    free(w.results);
+    free(w.rows);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "edw/timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm), so we
+ * need neither timegm (not POSIX) nor the TZ environment. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void split(int64_t unix_us, struct tm *tm, long *frac_us)
+{
+    int64_t secs = unix_us / 1000000;
+    int64_t frac = unix_us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs--;
+    }
+    time_t t = (time_t)secs;
+    gmtime_r(&t, tm);
+    *frac_us = (long)frac;
+}
+
+void edw_stamp_format(int64_t unix_us, char out[EDW_STAMP_LEN + 1])
+{
+    struct tm tm;
+    long frac;
+    split(unix_us, &tm, &frac);
+    char tmp[96]; /* roomy, so the compiler can see nothing is truncated */
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             tm.tm_sec, frac);
+    memcpy(out, tmp, EDW_STAMP_LEN);
+    out[EDW_STAMP_LEN] = '\0';
+}
+
+void edw_iso8601_ms(int64_t unix_us, char out[25])
+{
+    struct tm tm;
+    long frac;
+    split(unix_us, &tm, &frac);
+    char tmp[96];
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             tm.tm_sec, frac / 1000);
+    memcpy(out, tmp, 24);
+    out[24] = '\0';
+}
+
+/* Read exactly `n` digits at *p. */
+static bool digits(const char **p, int n, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (unsigned)(c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool expect(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+bool edw_stamp_parse(const char *text, int64_t *unix_us_out)
+{
+    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = text;
+    unsigned y, mo, d, h, mi, s, frac = 0;
+    if (!digits(&p, 4, &y) || !expect(&p, '-') || !digits(&p, 2, &mo) || !expect(&p, '-') ||
+        !digits(&p, 2, &d) || !expect(&p, ' ') || !digits(&p, 2, &h) || !expect(&p, ':') ||
+        !digits(&p, 2, &mi) || !expect(&p, ':') || !digits(&p, 2, &s))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
+        return false;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        while (n < 6 && *p >= '0' && *p <= '9') {
+            frac = frac * 10 + (unsigned)(*p - '0');
+            p++;
+            n++;
+        }
+        if (n == 0)
+            return false;
+        for (; n < 6; n++)
+            frac *= 10;
+    }
+    if (*p != '\0')
+        return false;
+    int64_t days = days_from_civil((int64_t)y, mo, d);
+    int64_t secs = days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)s;
+    *unix_us_out = secs * 1000000 + (int64_t)frac;
+    return true;
+}
