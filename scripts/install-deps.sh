@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what building and testing edw needs on Debian 12: the C toolchain and libraries,
+# test tools, and the pinned npm emulators/SDKs (tests/emulators, from the committed lock).
+# Idempotent; needs root (or sudo) for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
+    libssl-dev libexpat1-dev libmicrohttpd-dev)
+TEST_PKGS=(libcmocka-dev jq sqlite3 shellcheck clang libclang-rt-14-dev nodejs npm openssl curl)
+
+want=("${BUILD_PKGS[@]}")
+[[ "${1:-}" == "--build-only" ]] || want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js may come from elsewhere than Debian (as on the CI image); any node >= 20 will do.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    filtered=()
+    for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+    missing=("${filtered[@]}")
+fi
+if ((${#missing[@]})); then
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO=sudo
+    echo "installing: ${missing[*]}" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" != "--build-only" ]]; then
+    if [[ ! -d tests/emulators/node_modules ]] ||
+        ! cmp -s tests/emulators/package-lock.json tests/emulators/node_modules/.package-lock.json; then
+        (cd tests/emulators && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi

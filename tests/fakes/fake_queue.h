@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* In-memory queue and store for unit tests of the core: lease semantics on the injected
+ * clock, plus scripted failures. The state of the last opened instance is exposed. */
+#ifndef EDW_FAKE_QUEUE_H
+#define EDW_FAKE_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edw/queue.h"
+#include "edw/store.h"
+
+struct fake_msg {
+    char *body;
+    size_t len;
+    int64_t visible_at_us; /* wall clock */
+    uint32_t dequeue_count;
+    unsigned lease;
+    bool deleted;
+    char *poison_reason; /* set when moved to poison */
+};
+
+struct fake_queue {
+    const struct edw_clock *clock;
+    struct fake_msg *msgs;
+    size_t n, cap;
+    unsigned next_lease;
+    /* scripted failures: the next N calls of each kind fail with `fail_err` */
+    enum edw_err fail_err;
+    unsigned fail_receive, fail_ack, fail_extend;
+    /* call counters */
+    unsigned receives, acks, extends, extend_zero;
+};
+
+extern const struct edw_queue_ops fake_queue_ops;
+extern struct fake_queue *g_fake_queue; /* the last opened instance */
+
+/* Append a message directly (as if sent). */
+void fake_queue_put(struct fake_queue *q, const char *body);
+size_t fake_queue_live(const struct fake_queue *q);    /* not deleted, not poisoned */
+size_t fake_queue_poisoned(const struct fake_queue *q);
+
+struct fake_row {
+    char *key;
+    char *data;
+    double processing_s;
+    uint32_t dequeue_count;
+    unsigned writes;
+};
+
+struct fake_store {
+    struct fake_row *rows;
+    size_t n, cap;
+    struct edw_run run;
+    bool has_run;
+    enum edw_err fail_err;
+    unsigned fail_upsert;
+    unsigned upserts;
+};
+
+extern const struct edw_store_ops fake_store_ops;
+extern struct fake_store *g_fake_store;
+
+const struct fake_row *fake_store_find(const struct fake_store *s, const char *key);
+
+#endif
