@@ -3,6 +3,7 @@
 # The command line on a real SQLite file: usage errors exit 2 with a message, foreign files are
 # refused untouched, produce -> consume -> verify works, verify exits 1 on missing ids, and the
 # exec handler stores the command's output.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 expect_exit() { # expect_exit CODE CMD... ; stderr goes to $TEST_DIR/err

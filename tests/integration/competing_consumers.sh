@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Two consumer processes compete for 20,000 messages on one SQLite file while the producer is
 # still sending: every message is stored exactly once and both consumers did real work.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 N=20000

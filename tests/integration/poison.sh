@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Bad input never loops and is never lost: unparseable bodies go to poison at once with their
 # reason; a message whose handler keeps failing goes there after --max-dequeue attempts.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 "$EDW_BIN" queue send 'this is not json' >/dev/null

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # A consumer killed with SIGKILL in the middle of its batches loses nothing: its leased
 # messages come back after the visibility timeout and are stored once by the next consumer.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 N=3000

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # SIGTERM: the consumer stops receiving, hands back leases it has not started (visible at once,
 # not after the visibility timeout), finishes the work in flight and exits 0.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 "$EDW_BIN" produce --count 10 >/dev/null
