@@ -281,7 +281,9 @@ static void refuses_foreign_files(void **state)
                      EDW_ERR_INVALID);
     assert_non_null(strstr(err.message, "did not create"));
 
-    /* ours, but from a newer edw */
+    /* ours, but from a newer edw (closed first: a thread reuses its open connection) */
+    edw_queue_close(f->q);
+    f->q = NULL;
     assert_int_equal(sqlite3_open(f->cfg.sqlite_path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
