@@ -74,6 +74,15 @@ out=$(last_json "$EDW_BIN" queue depth)
 assert_eq "$(json_get "$out" .depth)" 1 "depth after send"
 out=$(last_json "$EDW_BIN" queue peek)
 assert_eq "$(json_get "$out" '.messages[0].body | fromjson | .msg')" "hand made" "peek body"
+# Messages without an id (as the reference producers send them) are keyed by the queue's
+# message id, which must never be reused, even after the queue has been emptied.
+"$EDW_BIN" consume --exit-when-idle 0.3 >/dev/null
+rows=$(sqlite3 "$EDW_SQLITE_PATH" "SELECT count(*) FROM edw_results")
+"$EDW_BIN" queue send '{"msg":"hand made 2","srcStamp":"2026-11-27 18:00:00.000000"}' >/dev/null
+"$EDW_BIN" consume --exit-when-idle 0.3 >/dev/null
+assert_eq "$(sqlite3 "$EDW_SQLITE_PATH" "SELECT count(*) FROM edw_results")" $((rows + 1)) \
+    "an id-less message after a drained queue gets its own row"
+
 out=$("$EDW_BIN" config --json --batch 7)
 assert_eq "$(json_get "$out" .batch)" 7 "config shows the flag"
 assert_eq "$(json_get "$out" .backend)" sqlite "config backend"

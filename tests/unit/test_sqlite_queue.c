@@ -234,6 +234,46 @@ static void store_upsert_is_idempotent(void **state)
     edw_store_close(s);
 }
 
+static void rows_and_acks_commit_together(void **state)
+{
+    struct fixture *f = *state;
+    struct edw_store *s = NULL;
+    assert_int_equal(edw_store_open(&edw_sqlite_store_ops, &f->cfg, &f->deps, &s, NULL), EDW_OK);
+    assert_non_null(edw_queue_txn_domain(f->q));
+    assert_ptr_equal(edw_queue_txn_domain(f->q), edw_store_txn_domain(s));
+    send_texts(f->q, 1);
+    struct edw_msg_batch a = {0};
+    assert_int_equal(edw_queue_receive(f->q, 1, 30, &a, NULL), EDW_OK);
+    struct edw_row row = {"k1", "d", "2026-11-27 18:00:00", "2026-11-27 18:00:01", 1.0, 1};
+    struct edw_msg *m[] = {&a.msgs[0]};
+    enum edw_err res[1];
+    uint64_t n = 0;
+    struct edw_queue_depth d;
+
+    /* rolled back: neither the row nor the ack happened */
+    assert_int_equal(edw_queue_txn(f->q, EDW_TXN_BEGIN, NULL), EDW_OK);
+    assert_int_equal(edw_store_upsert(s, &row, 1, NULL), EDW_OK);
+    assert_int_equal(edw_queue_ack(f->q, m, 1, res, NULL), EDW_OK);
+    assert_int_equal(edw_queue_txn(f->q, EDW_TXN_ROLLBACK, NULL), EDW_OK);
+    assert_int_equal(edw_store_count(s, &n, NULL), EDW_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(edw_queue_depth(f->q, &d, NULL), EDW_OK);
+    assert_int_equal(d.in_flight, 1);
+
+    /* committed: both */
+    assert_int_equal(edw_queue_txn(f->q, EDW_TXN_BEGIN, NULL), EDW_OK);
+    assert_int_equal(edw_store_upsert(s, &row, 1, NULL), EDW_OK);
+    assert_int_equal(edw_queue_ack(f->q, m, 1, res, NULL), EDW_OK);
+    assert_int_equal(res[0], EDW_OK);
+    assert_int_equal(edw_queue_txn(f->q, EDW_TXN_COMMIT, NULL), EDW_OK);
+    assert_int_equal(edw_store_count(s, &n, NULL), EDW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(edw_queue_depth(f->q, &d, NULL), EDW_OK);
+    assert_int_equal(d.in_flight + d.visible, 0);
+    edw_msg_batch_cleanup(&a);
+    edw_store_close(s);
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
@@ -307,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(poison_keeps_body_and_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(competing_connections_never_share, setup, teardown),
         cmocka_unit_test_setup_teardown(store_upsert_is_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(rows_and_acks_commit_together, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_foreign_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
