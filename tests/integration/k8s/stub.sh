@@ -43,6 +43,8 @@ az)
         [[ "$(arg --query "$@")" != oidcIssuerProfile.issuerUrl ]] ||
             echo "https://eastus.oic.prod-aks.azure.com/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/$(guid "$(arg --name "$@")")/" ;;
     "aks create") add aks "$(arg --name "$@")" ;;
+    "group show") has group "$(arg --name "$@")" || exit 3 ;;
+    "group create") add group "$(arg --name "$@")" ;;
     "identity show")
         n=$(arg --name "$@")
         has identity "$n" || exit 3
