@@ -34,9 +34,11 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${1:-}" != "--build-only" ]]; then
-    if [[ ! -d tests/emulators/node_modules ]] ||
-        ! cmp -s tests/emulators/package-lock.json tests/emulators/node_modules/.package-lock.json; then
+    # npm ci wipes and reinstalls; skip it while node_modules matches the committed lock.
+    stamp=tests/emulators/node_modules/.edw-installed-lock
+    if ! cmp -s tests/emulators/package-lock.json "$stamp"; then
         (cd tests/emulators && npm ci --no-audit --no-fund --loglevel=error)
+        cp tests/emulators/package-lock.json "$stamp"
     fi
 fi
 
