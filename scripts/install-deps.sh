@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
     libssl-dev libexpat1-dev libmicrohttpd-dev)
-TEST_PKGS=(libcmocka-dev jq sqlite3 shellcheck clang libclang-rt-14-dev nodejs npm openssl curl
+TEST_PKGS=(libcmocka-dev jq sqlite3 libxml2-utils procps shellcheck clang libclang-rt-14-dev nodejs npm openssl curl
     umoci)
 
 want=("${BUILD_PKGS[@]}")

@@ -120,6 +120,9 @@ EDW_NODISCARD enum edw_err edw_config_load(struct edw_config *cfg, unsigned cmd,
 EDW_NODISCARD enum edw_err edw_config_dump(const struct edw_config *cfg, bool json,
                                            struct edw_buf *out);
 
+/* True when the setting with long flag `flag` still has its default (no env, no flag). */
+bool edw_config_is_default(const struct edw_config *cfg, const char *flag);
+
 /* Usage text for `cmd`'s flags. */
 EDW_NODISCARD enum edw_err edw_config_usage(unsigned cmd, struct edw_buf *out);
 
