@@ -51,6 +51,7 @@ struct edw_config {
     long long max_body_bytes;
     long long poll_max_ms;
     long long retry_delay_s;
+    long long pipelines;
     /* verify */
     long long expect;
     char *run;

@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 N=20000
 for i in 1 2; do
-    start_bg "$EDW_BIN" consume --json --exit-when-idle 3 >"$TEST_DIR/consumer$i.out"
+    # the second consumer runs two pipelines (threads with their own connections)
+    start_bg "$EDW_BIN" consume --json --exit-when-idle 3 --pipelines "$i" >"$TEST_DIR/consumer$i.out"
     eval "C$i=\$BG_PID"
 done
 out=$(last_json "$EDW_BIN" produce --count "$N" --rate 20000)
