@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* All SQL of the embedded backend, in one place. Schema version 1.
  *
+ * A receive only writes the unindexed leased_until_us, so the hot path moves no index entries;
+ * visible_at_us (indexed) changes only when a lease is extended or released with a delay, so
+ * messages waiting out a retry delay are skipped by the index rather than scanned.
+ *
  * One file holds queue, poison queue, results and runs, so that every row write and the ack
  * that follows it go through the same write-ahead log in order: even with synchronous=NORMAL
  * a power cut can only lose a suffix of commits, never a row whose ack survived. */
@@ -16,7 +20,8 @@
     " queue TEXT NOT NULL,"                                                                        \
     " body BLOB NOT NULL,"                                                                         \
     " enqueued_us INTEGER NOT NULL,"                                                               \
-    " visible_at_us INTEGER NOT NULL," /* leased until, or ready since */                          \
+    " visible_at_us INTEGER NOT NULL," /* not deliverable before (indexed) */                     \
+    " leased_until_us INTEGER NOT NULL DEFAULT 0," /* a receive's lease (not indexed) */          \
     " dequeue_count INTEGER NOT NULL DEFAULT 0,"                                                   \
     " lease INTEGER NOT NULL DEFAULT 0);" /* random per receive: the pop receipt */                \
     "CREATE INDEX IF NOT EXISTS edw_queue_ready ON edw_queue(queue, visible_at_us);"               \
@@ -51,24 +56,28 @@
 #define SQL_Q_SEND                                                                                 \
     "INSERT INTO edw_queue(queue, body, enqueued_us, visible_at_us) VALUES (?1, ?2, ?3, ?3)"
 #define SQL_Q_CLAIM                                                                                \
-    "UPDATE edw_queue SET visible_at_us = ?1, dequeue_count = dequeue_count + 1, lease = ?2"       \
+    "UPDATE edw_queue SET leased_until_us = ?1, dequeue_count = dequeue_count + 1, lease = ?2"     \
     " WHERE id IN (SELECT id FROM edw_queue WHERE queue = ?3 AND visible_at_us <= ?4"             \
-    " ORDER BY visible_at_us LIMIT ?5)"                                                            \
+    " AND leased_until_us <= ?4 ORDER BY visible_at_us LIMIT ?5)"                                 \
     " RETURNING id, body, dequeue_count, enqueued_us"
 #define SQL_Q_ACK "DELETE FROM edw_queue WHERE id = ?1 AND lease = ?2"
 #define SQL_Q_EXTEND                                                                               \
-    "UPDATE edw_queue SET visible_at_us = ?1, lease = ?2 WHERE id = ?3 AND lease = ?4"
+    "UPDATE edw_queue SET visible_at_us = ?1, leased_until_us = ?1, lease = ?2"                    \
+    " WHERE id = ?3 AND lease = ?4"
 #define SQL_Q_POISON                                                                               \
     "INSERT INTO edw_poison(queue, message_id, body, reason, dequeue_count, enqueued_us,"          \
     " poisoned_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 #define SQL_Q_COUNT_READY                                                                          \
-    "SELECT count(*) FROM edw_queue WHERE queue = ?1 AND visible_at_us <= ?2"
+    "SELECT count(*) FROM edw_queue WHERE queue = ?1 AND visible_at_us <= ?2"                     \
+    " AND leased_until_us <= ?2"
 #define SQL_Q_COUNT_LEASED                                                                         \
-    "SELECT count(*) FROM edw_queue WHERE queue = ?1 AND visible_at_us > ?2"
+    "SELECT count(*) FROM edw_queue WHERE queue = ?1"                                             \
+    " AND (visible_at_us > ?2 OR leased_until_us > ?2)"
 #define SQL_Q_COUNT_POISON "SELECT count(*) FROM edw_poison WHERE queue = ?1"
 #define SQL_Q_PEEK                                                                                 \
     "SELECT id, body, dequeue_count, enqueued_us, NULL FROM edw_queue"                            \
-    " WHERE queue = ?1 AND visible_at_us <= ?2 ORDER BY visible_at_us LIMIT ?3"
+    " WHERE queue = ?1 AND visible_at_us <= ?2 AND leased_until_us <= ?2"                         \
+    " ORDER BY visible_at_us LIMIT ?3"
 #define SQL_Q_PEEK_POISON                                                                          \
     "SELECT message_id, body, dequeue_count, enqueued_us, reason FROM edw_poison"                 \
     " WHERE queue = ?1 AND ?2 = ?2 ORDER BY id LIMIT ?3"
