@@ -7,3 +7,6 @@ edw_unit_test(payload)
 edw_unit_test(token_bucket)
 edw_unit_test(sqlite_queue)
 edw_unit_test(worker)
+# AWS backend: SigV4 (public suite + our JSON-protocol cases), SQS, DynamoDB, credentials
+edw_unit_test(sigv4)
+set_tests_properties(unit_sigv4 PROPERTIES LABELS "unit;vectors")
