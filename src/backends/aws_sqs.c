@@ -34,8 +34,14 @@ struct sqs {
     char *poison_url;
     bool redrive_checked, has_redrive;
     unsigned wait_s;
-    bool last_empty; /* the last receive found nothing: long-poll next time */
+    bool last_empty;       /* the last receive found nothing */
+    int64_t last_poll_us;  /* monotonic time of the last ReceiveMessage round */
+    uint64_t leased;       /* messages handed out and not yet acked, released or poisoned */
 };
+
+/* While the worker still holds leased messages it calls receive every few milliseconds; an
+ * empty queue is then polled at most this often (a long poll would stall its acks). */
+#define BUSY_EMPTY_POLL_US 100000
 
 static void sqs_close(void *state)
 {
@@ -400,6 +406,12 @@ static enum edw_err receive_many(struct sqs *s, const char *url, size_t max, uns
     return out->n > before ? EDW_OK : first;
 }
 
+/* How to poll, from what this instance has seen:
+ *   - the last receive returned messages: several short polls at once (up to `max`);
+ *   - it returned none and nothing is leased (the worker is idle): one long poll of
+ *     `sqs-wait` seconds, which returns as soon as a message arrives;
+ *   - it returned none but the worker still holds leases (handlers running, acks to come):
+ *     one short poll, at most every BUSY_EMPTY_POLL_US, so the worker is never stalled. */
 static enum edw_err sqs_receive(void *state, size_t max, unsigned visibility_s,
                                 struct edw_msg_batch *out, struct edw_error *err)
 {
@@ -407,14 +419,25 @@ static enum edw_err sqs_receive(void *state, size_t max, unsigned visibility_s,
     enum edw_err rc = ensure_url(s, err);
     if (rc || max == 0)
         return rc;
-    size_t before = out->n;
-    if (s->last_empty) /* one long poll: it returns as soon as anything arrives */
-        rc = receive_many(s, s->url, max < SQS_MAX_ENTRIES ? max : SQS_MAX_ENTRIES,
-                          visibility_s, s->wait_s, out, err);
-    else
+    int64_t now = edw_clock_mono_us(s->c.clock);
+    size_t before = out->n, one = max < SQS_MAX_ENTRIES ? max : SQS_MAX_ENTRIES;
+    if (!s->last_empty)
         rc = receive_many(s, s->url, max, visibility_s, 0, out, err);
+    else if (s->leased == 0)
+        rc = receive_many(s, s->url, one, visibility_s, s->wait_s, out, err);
+    else if (now - s->last_poll_us >= BUSY_EMPTY_POLL_US)
+        rc = receive_many(s, s->url, one, visibility_s, 0, out, err);
+    else
+        return EDW_OK;
+    s->last_poll_us = now;
     s->last_empty = out->n == before;
+    s->leased += out->n - before;
     return rc;
+}
+
+static void unlease(struct sqs *s, size_t n)
+{
+    s->leased = s->leased > n ? s->leased - n : 0;
 }
 
 /* ---- ack, extend ---- */
@@ -441,7 +464,10 @@ static enum edw_err sqs_ack(void *state, struct edw_msg *const *msgs, size_t n,
         return rc;
     struct batch b = {.op = "DeleteMessageBatch", .url = s->url, .n = n, .entry = delete_entry,
                       .items = msgs, .results = results};
-    return run_batch(s, &b, err);
+    rc = run_batch(s, &b, err);
+    if (!rc) /* on failure the worker keeps the messages and acks again later */
+        unlease(s, n);
+    return rc;
 }
 
 static enum edw_err sqs_extend(void *state, struct edw_msg *const *msgs, size_t n,
@@ -456,6 +482,8 @@ static enum edw_err sqs_extend(void *state, struct edw_msg *const *msgs, size_t 
                       .entry = visibility_entry, .items = msgs,
                       .visibility_s = visibility_s > 43200 ? 43200 : visibility_s,
                       .results = results};
+    if (visibility_s == 0) /* a release: the worker lets go of these whatever happens */
+        unlease(s, n);
     return run_batch(s, &b, err);
 }
 
@@ -475,6 +503,7 @@ static enum edw_err sqs_poison(void *state, const struct edw_msg *m, const char 
                                struct edw_error *err)
 {
     struct sqs *s = state;
+    unlease(s, 1); /* whatever the outcome, the worker lets go of it */
     enum edw_err rc = ensure_url(s, err);
     if (!rc)
         rc = check_redrive(s, err);
