@@ -19,12 +19,10 @@ char *edw_sqs_queue_name_from_url(const char *url)
     size_t len = strcspn(p, "?#");
     while (len > 0 && p[len - 1] == '/')
         len--;
-    const char *slash = p;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] == '/')
-            slash = p + i;
-    size_t n = len - (size_t)(slash + 1 - p);
-    return n ? edw_xstrndup(slash + 1, n) : NULL;
+    size_t start = len;
+    while (start > 0 && p[start - 1] != '/')
+        start--;
+    return len > start ? edw_xstrndup(p + start, len - start) : NULL;
 }
 
 char *edw_sqs_redrive_target(const char *policy_json)

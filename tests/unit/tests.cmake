@@ -10,3 +10,6 @@ edw_unit_test(worker)
 # AWS backend: SigV4 (public suite + our JSON-protocol cases), SQS, DynamoDB, credentials
 edw_unit_test(sigv4)
 set_tests_properties(unit_sigv4 PROPERTIES LABELS "unit;vectors")
+edw_unit_test(aws_common)
+edw_unit_test(aws_sqs)
+edw_unit_test(aws_dynamodb)
