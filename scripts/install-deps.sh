@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
     libssl-dev libexpat1-dev libmicrohttpd-dev)
-TEST_PKGS=(libcmocka-dev jq sqlite3 shellcheck clang libclang-rt-14-dev nodejs npm openssl curl)
+TEST_PKGS=(libcmocka-dev jq sqlite3 libxml2-utils procps shellcheck clang libclang-rt-14-dev nodejs npm openssl curl
+    umoci)
 
 want=("${BUILD_PKGS[@]}")
 [[ "${1:-}" == "--build-only" ]] || want+=("${TEST_PKGS[@]}")
@@ -33,8 +34,20 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${1:-}" != "--build-only" ]]; then
-    if [[ ! -d tests/emulators/node_modules ]] ||
-        ! cmp -s tests/emulators/package-lock.json tests/emulators/node_modules/.package-lock.json; then
+    # npm ci wipes and reinstalls; skip it while node_modules matches the committed lock.
+    stamp=tests/emulators/node_modules/.edw-installed-lock
+    if ! cmp -s tests/emulators/package-lock.json "$stamp"; then
         (cd tests/emulators && npm ci --no-audit --no-fund --loglevel=error)
+        cp tests/emulators/package-lock.json "$stamp"
     fi
+fi
+
+# kubectl renders the Kubernetes manifests in tests (`kubectl kustomize`). Debian 12's own
+# kubernetes-client (1.20) embeds kustomize 2.0.3, too old for components and `patches`, so it
+# is not installed here; the CI machine image provides a current kubectl. Say so when it is
+# missing rather than fail later with a puzzling kustomize error.
+if [[ "${1:-}" != "--build-only" ]] &&
+    ! kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v[5-9]'; then
+    echo "warning: kubectl with kustomize v5 or later not found: the manifest tests" \
+        "(tests/integration/k8s_manifests.sh, deploy_dry_run.sh) need it" >&2
 fi

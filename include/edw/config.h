@@ -51,6 +51,7 @@ struct edw_config {
     long long max_body_bytes;
     long long poll_max_ms;
     long long retry_delay_s;
+    long long pipelines;
     /* verify */
     long long expect;
     char *run;
@@ -134,6 +135,9 @@ EDW_NODISCARD enum edw_err edw_config_load(struct edw_config *cfg, unsigned cmd,
  * With `json`, one JSON object instead. */
 EDW_NODISCARD enum edw_err edw_config_dump(const struct edw_config *cfg, bool json,
                                            struct edw_buf *out);
+
+/* True when the setting with long flag `flag` still has its default (no env, no flag). */
+bool edw_config_is_default(const struct edw_config *cfg, const char *flag);
 
 /* Usage text for `cmd`'s flags. */
 EDW_NODISCARD enum edw_err edw_config_usage(unsigned cmd, struct edw_buf *out);

@@ -18,6 +18,12 @@ struct edw_producer_opts {
     size_t batch;         /* bodies per send call */
     size_t body_bytes;    /* pad bodies to this size; 0: no padding */
     const char *run_id;   /* NULL: generate one */
+    /* Optional load profile: the target rate at `elapsed_s` seconds into the run (overrides
+     * `rate`; 0 pauses). Called from the producer's thread. */
+    double (*rate_fn)(void *ctx, double elapsed_s);
+    void *rate_ctx;
+    /* Optional: kept equal to the number sent so far, for another thread to watch. */
+    _Atomic uint64_t *sent_counter;
 };
 
 struct edw_producer_stats {

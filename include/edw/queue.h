@@ -64,6 +64,8 @@ enum edw_queue_cap {
     EDW_QCAP_DEPTH = 1u << 2,         /* approximate depth is available */
 };
 
+enum edw_txn_op { EDW_TXN_BEGIN, EDW_TXN_COMMIT, EDW_TXN_ROLLBACK };
+
 /* Class descriptor: one static const instance per backend. Every function that takes a
  * `struct edw_error *` accepts NULL. Per-item results (`results`, n entries) are EDW_OK or
  * EDW_ERR_CONFLICT (lease lost: another consumer owns the message now). */
@@ -100,6 +102,12 @@ struct edw_queue_ops {
     /* Delete every message (main queue, or the poison queue when `poison`). */
     enum edw_err (*clear)(void *state, bool poison, struct edw_error *err);
     void (*close)(void *state); /* NULL-safe; cannot fail */
+
+    /* Optional (NULL when unsupported). When the queue and the store live in one database,
+     * both return the same non-NULL domain, and the worker writes rows and acks in a single
+     * transaction opened with `txn` (store and queue calls in between join it). */
+    const void *(*txn_domain)(void *state);
+    enum edw_err (*txn)(void *state, enum edw_txn_op op, struct edw_error *err);
 };
 
 /* Instance handle used by the core (opaque). */
@@ -133,6 +141,12 @@ EDW_NODISCARD enum edw_err edw_queue_depth(struct edw_queue *q, struct edw_queue
                                            struct edw_error *err);
 EDW_NODISCARD enum edw_err edw_queue_peek(struct edw_queue *q, bool poison, size_t max,
                                           struct edw_msg_batch *out, struct edw_error *err);
+/* Open/close a transaction spanning the queue and `domain`'s store (see `txn_domain`).
+ * EDW_ERR_INVALID when the queue cannot do that. */
+EDW_NODISCARD enum edw_err edw_queue_txn(struct edw_queue *q, enum edw_txn_op op,
+                                         struct edw_error *err);
+/* The queue's transaction domain, or NULL. */
+const void *edw_queue_txn_domain(const struct edw_queue *q);
 EDW_NODISCARD enum edw_err edw_queue_clear(struct edw_queue *q, bool poison,
                                            struct edw_error *err);
 

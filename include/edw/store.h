@@ -54,6 +54,8 @@ struct edw_store_ops {
     enum edw_err (*run_load)(void *state, const char *id, struct edw_run *out,
                              struct edw_error *err);
     void (*close)(void *state);
+    /* Optional: see edw_queue_ops.txn_domain. */
+    const void *(*txn_domain)(void *state);
 };
 
 struct edw_store;
@@ -67,6 +69,9 @@ const struct edw_store_ops *edw_store_ops_of(const struct edw_store *s);
 
 /* Wrappers that log failures; `upsert` splits into backend-sized batches. Not thread-safe:
  * one handle per thread. All may block on I/O. */
+/* The store's transaction domain, or NULL (see edw_queue_ops.txn_domain). */
+const void *edw_store_txn_domain(const struct edw_store *s);
+
 EDW_NODISCARD enum edw_err edw_store_create(struct edw_store *s, struct edw_error *err);
 EDW_NODISCARD enum edw_err edw_store_upsert(struct edw_store *s, const struct edw_row *rows,
                                             size_t n, struct edw_error *err);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sqlite_db.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include "edw/alloc.h"
 #include "edw/log.h"
 #include "sqlite_sql.h"
 
@@ -71,14 +74,20 @@ static enum edw_err exec(sqlite3 *db, const char *sql, const char *what, struct 
     return rc == SQLITE_OK ? EDW_OK : edw_sqlite_fail(db, rc, what, err);
 }
 
+/* The connection whose outer transaction (edw_sqlite_txn) this thread has open, if any:
+ * operations on it then nest as savepoints instead of committing on their own. */
+static _Thread_local sqlite3 *s_outer;
+
 enum edw_err edw_sqlite_begin(sqlite3 *db, struct edw_error *err)
 {
+    if (db == s_outer)
+        return exec(db, "SAVEPOINT edw_op", "savepoint", err);
     return exec(db, "BEGIN IMMEDIATE", "begin", err);
 }
 
 enum edw_err edw_sqlite_commit(sqlite3 *db, struct edw_error *err)
 {
-    enum edw_err rc = exec(db, "COMMIT", "commit", err);
+    enum edw_err rc = exec(db, db == s_outer ? "RELEASE edw_op" : "COMMIT", "commit", err);
     if (rc)
         edw_sqlite_rollback(db);
     return rc;
@@ -86,8 +95,34 @@ enum edw_err edw_sqlite_commit(sqlite3 *db, struct edw_error *err)
 
 void edw_sqlite_rollback(sqlite3 *db)
 {
-    if (!sqlite3_get_autocommit(db))
+    if (db == s_outer)
+        sqlite3_exec(db, "ROLLBACK TO edw_op; RELEASE edw_op", NULL, NULL, NULL);
+    else if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum edw_err edw_sqlite_txn(sqlite3 *db, enum edw_txn_op op, struct edw_error *err)
+{
+    enum edw_err rc = EDW_OK;
+    switch (op) {
+    case EDW_TXN_BEGIN:
+        rc = exec(db, "BEGIN IMMEDIATE", "begin", err);
+        if (!rc)
+            s_outer = db;
+        break;
+    case EDW_TXN_COMMIT:
+        s_outer = NULL;
+        rc = exec(db, "COMMIT", "commit", err);
+        if (rc && !sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        break;
+    case EDW_TXN_ROLLBACK:
+        s_outer = NULL;
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        break;
+    }
+    return rc;
 }
 
 enum edw_err edw_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
@@ -144,7 +179,7 @@ static enum edw_err check_owner(sqlite3 *db, const char *path, struct edw_error 
     return rc;
 }
 
-enum edw_err edw_sqlite_open(const struct edw_config *cfg, sqlite3 **out, struct edw_error *err)
+static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct edw_error *err)
 {
     sqlite3 *db = NULL;
     const char *path = cfg->sqlite_path;
@@ -177,6 +212,10 @@ enum edw_err edw_sqlite_open(const struct edw_config *cfg, sqlite3 **out, struct
         e = edw_sqlite_commit(db, err);
     if (!e)
         e = exec(db, "PRAGMA journal_mode = WAL", "enable WAL", err);
+    /* Reads through a shared mapping instead of pread(): another process's commit then costs
+     * no re-read of every page this connection had cached. */
+    if (!e)
+        e = exec(db, "PRAGMA mmap_size = 268435456", "enable mmap", err);
     if (!e)
         e = exec(db,
                  strcmp(cfg->sqlite_sync, "full") == 0 ? "PRAGMA synchronous = FULL"
@@ -191,6 +230,69 @@ out:
     }
     *out = db;
     return e;
+}
+
+/* Connections shared by the queue and the store of one thread. With two connections, every
+ * commit by one makes the other re-read its cached pages from the WAL; sharing halves the
+ * reads. Connections are opened without SQLite's mutex, so they are only ever shared within
+ * the thread that opened them. */
+struct shared_conn {
+    sqlite3 *db;
+    char *path;
+    pthread_t owner;
+    unsigned refs;
+};
+
+static pthread_mutex_t s_conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_conn s_conns[64];
+
+enum edw_err edw_sqlite_open(const struct edw_config *cfg, sqlite3 **out, struct edw_error *err)
+{
+    enum edw_err e = EDW_OK;
+    pthread_mutex_lock(&s_conns_lock);
+    struct shared_conn *free_slot = NULL;
+    for (size_t i = 0; i < sizeof(s_conns) / sizeof(s_conns[0]); i++) {
+        struct shared_conn *c = &s_conns[i];
+        if (c->refs && pthread_equal(c->owner, pthread_self()) &&
+            strcmp(c->path, cfg->sqlite_path) == 0) {
+            c->refs++;
+            *out = c->db;
+            goto out;
+        }
+        if (!c->refs && !free_slot)
+            free_slot = c;
+    }
+    e = open_new(cfg, out, err);
+    if (!e && free_slot) {
+        free_slot->db = *out;
+        free_slot->path = edw_xstrdup(cfg->sqlite_path);
+        free_slot->owner = pthread_self();
+        free_slot->refs = 1;
+    }
+out:
+    pthread_mutex_unlock(&s_conns_lock);
+    return e;
+}
+
+void edw_sqlite_close(sqlite3 *db)
+{
+    if (!db)
+        return;
+    pthread_mutex_lock(&s_conns_lock);
+    for (size_t i = 0; i < sizeof(s_conns) / sizeof(s_conns[0]); i++) {
+        struct shared_conn *c = &s_conns[i];
+        if (c->refs && c->db == db) {
+            if (--c->refs == 0) {
+                free(c->path);
+                memset(c, 0, sizeof(*c));
+                break;
+            }
+            db = NULL; /* still used by the other backend */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s_conns_lock);
+    sqlite3_close_v2(db); /* NULL-safe; connections not in the table are simply closed */
 }
 
 sqlite3_int64 edw_sqlite_lease_token(void)

@@ -52,7 +52,7 @@ static void sq_close(void *state)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(q->st[i]);
-    sqlite3_close_v2(q->db);
+    edw_sqlite_close(q->db);
     free(q->queue);
     free(q);
 }
@@ -326,6 +326,16 @@ static enum edw_err sq_clear(void *state, bool poison, struct edw_error *err)
     return rc;
 }
 
+static const void *sq_txn_domain(void *state)
+{
+    return ((struct sq *)state)->db;
+}
+
+static enum edw_err sq_txn(void *state, enum edw_txn_op op, struct edw_error *err)
+{
+    return edw_sqlite_txn(((struct sq *)state)->db, op, err);
+}
+
 const struct edw_queue_ops edw_sqlite_queue_ops = {
     .name = "sqlite",
     .caps = EDW_QCAP_EXTEND | EDW_QCAP_DEQUEUE_COUNT | EDW_QCAP_DEPTH,
@@ -343,4 +353,6 @@ const struct edw_queue_ops edw_sqlite_queue_ops = {
     .peek = sq_peek,
     .clear = sq_clear,
     .close = sq_close,
+    .txn_domain = sq_txn_domain,
+    .txn = sq_txn,
 };

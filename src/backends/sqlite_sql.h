@@ -12,7 +12,7 @@
 
 #define SQL_SCHEMA                                                                                 \
     "CREATE TABLE IF NOT EXISTS edw_queue ("                                                       \
-    " id INTEGER PRIMARY KEY,"                                                                     \
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: it is the key of id-less messages */ \
     " queue TEXT NOT NULL,"                                                                        \
     " body BLOB NOT NULL,"                                                                         \
     " enqueued_us INTEGER NOT NULL,"                                                               \

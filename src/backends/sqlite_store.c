@@ -31,7 +31,7 @@ static void ss_close(void *state)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(s->st[i]);
-    sqlite3_close_v2(s->db);
+    edw_sqlite_close(s->db);
     free(s->table);
     free(s);
 }
@@ -206,6 +206,11 @@ static enum edw_err ss_run_load(void *state, const char *id, struct edw_run *out
     return e;
 }
 
+static const void *ss_txn_domain(void *state)
+{
+    return ((struct ss *)state)->db;
+}
+
 const struct edw_store_ops edw_sqlite_store_ops = {
     .name = "sqlite",
     .max_upsert_batch = 1000,
@@ -218,4 +223,5 @@ const struct edw_store_ops edw_sqlite_store_ops = {
     .run_save = ss_run_save,
     .run_load = ss_run_load,
     .close = ss_close,
+    .txn_domain = ss_txn_domain,
 };

@@ -42,6 +42,10 @@ void edw_cli_json(const struct edw_cli *cli, const struct edw_buf *json);
 /* SIGTERM/SIGINT handling: the first asks for a graceful stop, a second Ctrl-C exits. */
 void edw_cli_install_signals(void);
 bool edw_cli_stop_requested(void *ctx);
+/* How many stop signals have arrived (the demo escalates on each). */
+unsigned edw_cli_stop_count(void);
+/* The number of Ctrl-C after which the process exits at once (default 2). */
+void edw_cli_set_hard_exit_after(unsigned n);
 
 struct edw_verify_report;
 /* The readable form of a verify report (verify and the demo's ending). */
@@ -53,5 +57,6 @@ int edw_cmd_verify(int argc, char **argv);
 int edw_cmd_queue(int argc, char **argv);
 int edw_cmd_table(int argc, char **argv);
 int edw_cmd_config(int argc, char **argv);
+int edw_cmd_demo(int argc, char **argv);
 
 #endif

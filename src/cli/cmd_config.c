@@ -8,7 +8,7 @@
 int edw_cmd_config(int argc, char **argv)
 {
     struct edw_cli cli;
-    int code = edw_cli_init(&cli, EDW_CMD_CONFIG, "config", argc, argv);
+    int code = edw_cli_init(&cli, EDW_CMD_ALL, "config", argc, argv);
     if (code >= 0)
         goto out;
     struct edw_buf b;

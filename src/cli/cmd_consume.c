@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edw/alloc.h"
 
 #include "cli.h"
 #include "edw/handler.h"
@@ -43,14 +48,82 @@ static void report(const struct edw_cli *cli, const struct edw_worker_stats *st)
     edw_buf_cleanup(&j);
 }
 
+/* One receive/handle/store loop with its own backend handles (they are per-thread). */
+struct pipeline {
+    struct edw_cli *cli;
+    const struct edw_handler *handler;
+    struct edw_worker_opts opts;
+    struct edw_worker_stats stats;
+    struct edw_error err;
+    enum edw_err rc;
+    pthread_t thread;
+};
+
+static void *pipeline_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct edw_queue *q = NULL;
+    struct edw_store *s = NULL;
+    const struct edw_backend *b = p->cli->backend;
+    p->rc = edw_queue_open(b->queue, &p->cli->cfg, &p->cli->deps, &q, &p->err);
+    if (!p->rc)
+        p->rc = edw_store_open(b->store, &p->cli->cfg, &p->cli->deps, &s, &p->err);
+    if (!p->rc) {
+        struct edw_worker_deps deps = {q, s, p->handler, p->cli->deps.clock,
+                                       edw_cli_stop_requested, NULL};
+        p->rc = edw_worker_run(&deps, &p->opts, &p->stats, &p->err);
+    }
+    edw_queue_close(q);
+    edw_store_close(s);
+    return NULL;
+}
+
+static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stats *s)
+{
+    sum->received += s->received;
+    sum->processed += s->processed;
+    sum->poisoned += s->poisoned;
+    sum->failed += s->failed;
+    sum->lost_leases += s->lost_leases;
+    sum->extended += s->extended;
+    sum->released += s->released;
+    sum->backend_errors += s->backend_errors;
+    sum->seconds = s->seconds > sum->seconds ? s->seconds : sum->seconds;
+}
+
+/* Run the pipelines; the first one runs on this thread. Returns the first failure. */
+static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
+                                  struct edw_worker_stats *sum, struct edw_error *err)
+{
+    size_t n = (size_t)cli->cfg.pipelines;
+    struct pipeline *ps = edw_xcalloc(n, sizeof(*ps));
+    for (size_t i = 0; i < n; i++) {
+        ps[i] = (struct pipeline){.cli = cli, .handler = h, .opts = opts_from(&cli->cfg)};
+        if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
+            ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
+    }
+    pipeline_main(&ps[0]);
+    enum edw_err rc = EDW_OK;
+    memset(sum, 0, sizeof(*sum));
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && ps[i].thread)
+            pthread_join(ps[i].thread, NULL);
+        add_stats(sum, &ps[i].stats);
+        if (ps[i].rc && !rc) {
+            rc = ps[i].rc;
+            *err = ps[i].err;
+        }
+    }
+    free(ps);
+    return rc;
+}
+
 int edw_cmd_consume(int argc, char **argv)
 {
     struct edw_cli cli;
     int code = edw_cli_init(&cli, EDW_CMD_CONSUME, "consume", argc, argv);
     if (code >= 0)
         goto out;
-    struct edw_queue *q = NULL;
-    struct edw_store *s = NULL;
     struct edw_handler *h = NULL;
     struct edw_error err = {0};
     code = EDW_EXIT_FAIL;
@@ -58,25 +131,20 @@ int edw_cmd_consume(int argc, char **argv)
     if (rc) {
         edw_cli_fail(&cli, rc, &err);
         code = EDW_EXIT_USAGE;
-        goto close;
+        goto out;
     }
-    if (!edw_cli_open_queue(&cli, &q) || !edw_cli_open_store(&cli, &s))
-        goto close;
-    struct edw_worker_opts opts = opts_from(&cli.cfg);
-    struct edw_worker_deps deps = {q, s, h, cli.deps.clock, edw_cli_stop_requested, NULL};
     struct edw_worker_stats st;
-    edw_info("consume", "consuming queue %s with handler %s (concurrency %zu, batch %zu)",
-             cli.cfg.queue_name, h->name, opts.concurrency, opts.batch);
-    rc = edw_worker_run(&deps, &opts, &st, &err);
+    edw_info("consume",
+             "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
+             cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,
+             cli.cfg.batch);
+    rc = run_pipelines(&cli, h, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else
         code = EDW_EXIT_OK;
     report(&cli, &st);
-close:
     edw_handler_destroy(h);
-    edw_queue_close(q);
-    edw_store_close(s);
 out:
     edw_cli_cleanup(&cli);
     return code;

@@ -12,12 +12,23 @@
 extern char **environ;
 
 static volatile sig_atomic_t s_stop_signals;
+static volatile sig_atomic_t s_hard_exit_after = 2;
 
 static void on_signal(int sig)
 {
     s_stop_signals++;
-    if (sig == SIGINT && s_stop_signals > 1)
+    if (sig == SIGINT && s_stop_signals >= s_hard_exit_after)
         _exit(130); /* impatient Ctrl-C: leases simply expire and are redelivered */
+}
+
+void edw_cli_set_hard_exit_after(unsigned n)
+{
+    s_hard_exit_after = (sig_atomic_t)n;
+}
+
+unsigned edw_cli_stop_count(void)
+{
+    return (unsigned)s_stop_signals;
 }
 
 void edw_cli_install_signals(void)

@@ -13,6 +13,7 @@ static const struct {
     {"produce", edw_cmd_produce, "send sample-compatible messages as a run"},
     {"consume", edw_cmd_consume, "process messages: handler, result row, ack"},
     {"verify", edw_cmd_verify, "check a run: missing ids, redeliveries, latency"},
+    {"demo", edw_cmd_demo, "the whole workflow on one machine, autoscaled like KEDA"},
     {"queue", edw_cmd_queue, "create | depth | peek | clear | send TEXT|-"},
     {"table", edw_cmd_table, "create | count"},
     {"config", edw_cmd_config, "print the effective configuration (secrets redacted)"},

@@ -348,6 +348,12 @@ enum edw_err edw_config_dump(const struct edw_config *cfg, bool json, struct edw
     return err;
 }
 
+bool edw_config_is_default(const struct edw_config *cfg, const char *flag)
+{
+    const struct edw_setting *s = find_flag(flag, strlen(flag));
+    return !s || cfg->origin[s - edw_settings] == EDW_FROM_DEFAULT;
+}
+
 enum edw_err edw_config_usage(unsigned cmd, struct edw_buf *out)
 {
     enum edw_err err = EDW_OK;

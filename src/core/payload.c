@@ -82,7 +82,7 @@ enum edw_err edw_payload_parse(const char *body, size_t len, size_t max_bytes,
     json_error_t jerr;
     /* JSON_REJECT_DUPLICATES: {"msg":1,"msg":"x"} is ambiguous, so refuse it. Jansson also
      * rejects invalid UTF-8 and NUL bytes outside strings, and bounds nesting depth. */
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         snprintf(reason, reason_size, "body is not valid JSON: %s (line %d, column %d)",
                  jerr.text, jerr.line, jerr.column);

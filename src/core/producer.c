@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "edw/producer.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,16 @@ static enum edw_err produce(struct producer *p, struct edw_producer_stats *stats
         size_t want = o->batch;
         if (o->count && o->count - p->run.sent < want)
             want = (size_t)(o->count - p->run.sent);
+        if (o->rate_fn) {
+            double r = o->rate_fn(o->rate_ctx, (double)(now - start) / 1e6);
+            if (r <= 0) { /* a pause in the profile */
+                edw_clock_sleep_us(clock, 50000);
+                now = edw_clock_mono_us(clock);
+                continue;
+            }
+            tb.rate = r;
+            tb.burst = r < (double)o->batch ? (r < 1 ? 1 : r) : (double)o->batch;
+        }
         int64_t wait = 0;
         size_t n = edw_token_bucket_take(&tb, want, now, &wait);
         if (n == 0) {
@@ -95,6 +106,8 @@ static enum edw_err produce(struct producer *p, struct edw_producer_stats *stats
             rc = send_batch(p, p->run.sent + 1, n, err);
             if (!rc)
                 p->run.sent += n;
+            if (!rc && o->sent_counter)
+                atomic_store(o->sent_counter, p->run.sent);
         }
         now = edw_clock_mono_us(clock);
         if (!rc && now - last_save >= 1000000) {

@@ -113,6 +113,18 @@ enum edw_err edw_queue_peek(struct edw_queue *q, bool poison, size_t max,
     return logged(q, "peek", q->ops->peek(q->state, poison, max, out, err), err);
 }
 
+enum edw_err edw_queue_txn(struct edw_queue *q, enum edw_txn_op op, struct edw_error *err)
+{
+    if (!q->ops->txn)
+        return EDW_ERR_INVALID;
+    return logged(q, "transaction", q->ops->txn(q->state, op, err), err);
+}
+
+const void *edw_queue_txn_domain(const struct edw_queue *q)
+{
+    return q->ops->txn_domain ? q->ops->txn_domain(q->state) : NULL;
+}
+
 enum edw_err edw_queue_clear(struct edw_queue *q, bool poison, struct edw_error *err)
 {
     return logged(q, "clear", q->ops->clear(q->state, poison, err), err);

@@ -55,6 +55,11 @@ const struct edw_store_ops *edw_store_ops_of(const struct edw_store *s)
     return s->ops;
 }
 
+const void *edw_store_txn_domain(const struct edw_store *s)
+{
+    return s->ops->txn_domain ? s->ops->txn_domain(s->state) : NULL;
+}
+
 enum edw_err edw_store_create(struct edw_store *s, struct edw_error *err)
 {
     return logged(s, "create", s->ops->create(s->state, err), err);

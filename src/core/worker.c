@@ -35,6 +35,7 @@ struct worker {
     size_t nslots;
     struct edw_pool *pool;
     bool cancelled;
+    bool shared_txn; /* queue and store commit together (same database) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
     unsigned failures;        /* consecutive backend failures, for the backoff */
     /* scratch arrays sized nslots, reused every iteration */
@@ -261,6 +262,23 @@ static void ack_stored(struct worker *w)
     }
 }
 
+/* Write finished rows and ack them. When queue and store share a database this is one
+ * transaction: the row and the ack commit together or not at all. A failed commit leaves the
+ * messages leased in the queue; they come back when the lease ends (at-least-once). */
+static void flush(struct worker *w)
+{
+    bool atomic = w->shared_txn && live_slots(w, SLOT_DONE) > 0 &&
+                  now_us(w) >= w->backoff_until_us;
+    if (atomic && edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, NULL) != EDW_OK) {
+        backend_failed(w);
+        return;
+    }
+    store_done(w);
+    ack_stored(w);
+    if (atomic && edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, NULL) != EDW_OK)
+        backend_failed(w);
+}
+
 /* Renew leases that have less than a third of the visibility timeout left. */
 static void renew_leases(struct worker *w)
 {
@@ -346,8 +364,7 @@ static void abandon(struct worker *w)
             collect_finished(w);
         }
     }
-    store_done(w);
-    ack_stored(w);
+    flush(w);
     size_t n = 0;
     for (size_t i = 0; i < w->nslots; i++)
         if (w->slots[i].state != SLOT_FREE)
@@ -384,8 +401,7 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
         start_queued(w);
         if (w->pool)
             collect_finished(w);
-        store_done(w);
-        ack_stored(w);
+        flush(w);
         renew_leases(w);
         size_t live = live_slots(w, SLOT_FREE);
         int64_t now = now_us(w);
@@ -428,6 +444,8 @@ enum edw_err edw_worker_run(const struct edw_worker_deps *deps,
     w.picked = edw_xcalloc(w.nslots, sizeof(*w.picked));
     w.results = edw_xcalloc(w.nslots, sizeof(*w.results));
     w.rows = edw_xcalloc(w.nslots, sizeof(*w.rows));
+    const void *domain = edw_queue_txn_domain(deps->queue);
+    w.shared_txn = domain && domain == edw_store_txn_domain(deps->store);
     if (deps->handler->blocking)
         w.pool = edw_pool_new(deps->handler, deps->clock, opts->concurrency);
     int64_t start = edw_clock_mono_us(deps->clock);

@@ -3,6 +3,7 @@
  * trailing newline trimmed, at most EXEC_MAX_OUTPUT bytes) is stored as `data`; a non-zero
  * exit is a failure and the message is retried, then poisoned. stdin and stdout are pumped
  * together with poll() so a command that writes before reading cannot deadlock us. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,7 +45,9 @@ static int spawn(const char *command, struct child *c, char *error, size_t error
     int in[2] = {-1, -1}, out[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     int rc = -1;
-    if (pipe(in) != 0 || pipe(out) != 0) {
+    /* Close-on-exec, or children spawned at the same time by other pool threads would inherit
+     * each other's pipe ends and never see EOF. dup2 in the child clears the flag on 0 and 1. */
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
         snprintf(error, error_size, "pipe: %s", strerror(errno));
         goto out_close;
     }

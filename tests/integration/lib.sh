@@ -6,6 +6,9 @@
 set -euo pipefail
 
 : "${EDW_BIN:?EDW_BIN must point at the edw binary}"
+# The harness's own EDW_* variables are not edw settings: keep them out of edw's environment
+# (edw rejects unknown EDW_* variables as typos).
+export -n EDW_BIN EDW_SOURCE_DIR EDW_EMULATORS_DIR
 TEST_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/edw-${TEST_NAME}.XXXXXX")
 export EDW_SQLITE_PATH="$TEST_DIR/edw.db"

@@ -7,6 +7,7 @@ edw_unit_test(payload)
 edw_unit_test(token_bucket)
 edw_unit_test(sqlite_queue)
 edw_unit_test(worker)
+edw_unit_test(scaler)
 # AWS backend: SigV4 (public suite + our JSON-protocol cases), SQS, DynamoDB, credentials
 edw_unit_test(sigv4)
 set_tests_properties(unit_sigv4 PROPERTIES LABELS "unit;vectors")

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Embedded-backend benchmark (issue 2): edw producer + two edw consumers on one SQLite file,
+# against a plain SQLite program doing the same enqueue/claim/upsert/delete work in batches
+# of 32 (bench/peers/plain_sqlite.c), alternated in the same session; plus consumer peak RSS
+# and the time from process start to the first stored row. Prints figures; asserts nothing.
+# Usage: bench/sqlite.sh [messages] [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+RUNS=${2:-3}
+OUT=$(mktemp -d /tmp/edw-bench.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build build/bench -j "$(nproc)" >/dev/null
+cc -O2 -o "$OUT/plain_sqlite" bench/peers/plain_sqlite.c -lsqlite3
+EDW=$PWD/build/bench/edw
+export EDW_LOG_LEVEL=warn
+IDLE=0.5 # consumers exit after this much idle time; subtracted from the wall time
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+edw_run() {
+    local db=$OUT/edw.db
+    rm -f "$db" "$db-wal" "$db-shm"
+    export EDW_SQLITE_PATH=$db
+    local t0 t1
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$OUT/rss1" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    local c1=$!
+    /usr/bin/time -f "%M" -o "$OUT/rss2" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    local c2=$!
+    "$EDW" produce --count "$N" >/dev/null
+    wait "$c1" "$c2"
+    t1=$(date +%s.%N)
+    "$EDW" verify >/dev/null || { echo "edw verify failed" >&2; exit 1; }
+    echo "$N / ($t1 - $t0 - $IDLE)" | bc -l >>"$OUT/edw_rates"
+    cat "$OUT/rss1" "$OUT/rss2" >>"$OUT/edw_rss"
+}
+
+plain_run() {
+    rm -f "$OUT"/plain.db*
+    "$OUT/plain_sqlite" "$OUT/plain.db" "$N" | sed -E 's/.*\(([0-9.]+) msg\/s\)/\1/' >>"$OUT/plain_rates"
+}
+
+# Time from exec to the first stored row: 1000 messages waiting, one consumer started.
+startup_run() {
+    local db=$OUT/start.db
+    rm -f "$db" "$db-wal" "$db-shm"
+    export EDW_SQLITE_PATH=$db
+    "$EDW" produce --count 1000 >/dev/null
+    local t0
+    t0=$(date +%s%N)
+    "$EDW" consume --exit-when-idle 0.2 >/dev/null
+    local first
+    first=$(sqlite3 "$db" "SELECT min(dest_stamp) FROM edw_results")
+    local first_ns
+    first_ns=$(date -u -d "$first" +%s%N)
+    echo "($first_ns - $t0) / 1000000" | bc -l >>"$OUT/startup_ms"
+}
+
+for ((i = 1; i <= RUNS; i++)); do
+    edw_run
+    plain_run
+    startup_run
+done
+
+edw=$(median <"$OUT/edw_rates")
+plain=$(median <"$OUT/plain_rates")
+printf 'messages per run            %d (producer + 2 consumers, batch 32, %d runs, medians)\n' "$N" "$RUNS"
+printf 'edw end to end              %.0f msg/s\n' "$edw"
+printf 'plain SQLite program        %.0f msg/s\n' "$plain"
+printf 'edw / plain                 %.2f\n' "$(echo "$edw / $plain" | bc -l)"
+printf 'edw consumer peak RSS       %.1f MB (max of all consumers)\n' \
+    "$(sort -n "$OUT/edw_rss" | tail -1 | awk '{print $1 / 1024}')"
+printf 'start to first stored row   %.1f ms\n' "$(median <"$OUT/startup_ms")"
+printf 'machine                     %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The consumer pipeline against the in-memory fake queue and store and a fake clock: the
+ * ordering guarantees (row before ack), poison decisions, retries, lease renewal and
+ * shutdown, without a database and without sleeping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edw/alloc.h"
+#include "edw/buf.h"
+#include "edw/config.h"
+#include "edw/handler.h"
+#include "edw/payload.h"
+#include "edw/worker.h"
+#include "fake_clock.h"
+#include "fake_queue.h"
+
+struct fixture {
+    struct fake_clock clock;
+    struct edw_backend_deps deps;
+    struct edw_queue *q;
+    struct edw_store *s;
+    struct edw_handler *h;
+    struct edw_worker_opts opts;
+    struct edw_worker_deps wdeps;
+    struct edw_worker_stats stats;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = edw_xcalloc(1, sizeof(*f));
+    fake_clock_init(&f->clock, 1795802400000000LL);
+    f->deps.clock = &f->clock.clock;
+    struct edw_config cfg;
+    edw_config_init(&cfg);
+    if (edw_queue_open(&fake_queue_ops, &cfg, &f->deps, &f->q, NULL) ||
+        edw_store_open(&fake_store_ops, &cfg, &f->deps, &f->s, NULL))
+        return -1;
+    edw_config_cleanup(&cfg);
+    f->h = edw_handler_record_new();
+    f->opts = (struct edw_worker_opts){
+        .concurrency = 4,
+        .batch = 8,
+        .visibility_s = 30,
+        .max_dequeue = 3,
+        .retry_delay_s = 2,
+        .max_body_bytes = 65536,
+        .exit_when_idle_us = 5000000,
+        .shutdown_grace_us = 10000000,
+        .poll_max_us = 1000000,
+    };
+    f->wdeps = (struct edw_worker_deps){f->q, f->s, f->h, &f->clock.clock, NULL, NULL};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    edw_handler_destroy(f->h);
+    edw_queue_close(f->q);
+    edw_store_close(f->s);
+    free(f);
+    return 0;
+}
+
+static void put_good(struct fixture *f, const char *run, unsigned seq)
+{
+    struct edw_buf b;
+    edw_buf_init(&b, 4096);
+    assert_int_equal(edw_payload_format(run, seq, edw_clock_wall_us(&f->clock.clock), 0, &b),
+                     EDW_OK);
+    fake_queue_put(g_fake_queue, b.ptr);
+    edw_buf_cleanup(&b);
+}
+
+static void run_worker(struct fixture *f)
+{
+    assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL), EDW_OK);
+}
+
+static void stores_then_acks_everything(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned i = 1; i <= 20; i++)
+        put_good(f, "r", i);
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 20);
+    assert_int_equal(g_fake_store->n, 20);
+    assert_int_equal(fake_queue_live(g_fake_queue), 0);
+    const struct fake_row *r = fake_store_find(g_fake_store, "r-7");
+    assert_non_null(r);
+    assert_string_equal(r->data, "Scale Test Message : COUNT 7");
+    assert_int_equal(r->dequeue_count, 1);
+    assert_int_equal(r->writes, 1);
+    /* 20 messages at batch 8: rows and acks written in batches, not one by one */
+    assert_in_range(g_fake_store->upserts, 3, 4);
+    assert_true(f->clock.slept_us >= 5000000); /* idled until exit_when_idle */
+}
+
+static void malformed_goes_to_poison(void **state)
+{
+    struct fixture *f = *state;
+    put_good(f, "r", 1);
+    fake_queue_put(g_fake_queue, "not json at all");
+    fake_queue_put(g_fake_queue, "{\"msg\": 1, \"srcStamp\": \"2026-11-27 18:00:00\"}");
+    put_good(f, "r", 2);
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 2);
+    assert_int_equal(f->stats.poisoned, 2);
+    assert_int_equal(fake_queue_poisoned(g_fake_queue), 2);
+    assert_non_null(strstr(g_fake_queue->msgs[1].poison_reason, "not valid JSON"));
+    assert_non_null(strstr(g_fake_queue->msgs[2].poison_reason, "'msg' is not a string"));
+    assert_int_equal(g_fake_queue->msgs[1].dequeue_count, 1); /* never retried */
+    assert_int_equal(fake_queue_live(g_fake_queue), 0);
+}
+
+static void too_many_deliveries_poisoned_unrun(void **state)
+{
+    struct fixture *f = *state;
+    put_good(f, "r", 1);
+    g_fake_queue->msgs[0].dequeue_count = 3; /* a consumer died on it three times */
+    run_worker(f);
+    assert_int_equal(f->stats.poisoned, 1);
+    assert_int_equal(g_fake_store->n, 0);
+    assert_non_null(strstr(g_fake_queue->msgs[0].poison_reason, "delivered 4 times"));
+}
+
+/* A handler that fails every time. */
+static void failing_run(const struct edw_handler *h, const struct edw_payload *p,
+                        const char *body, size_t len, const atomic_bool *cancel,
+                        struct edw_handler_result *out)
+{
+    (void)h;
+    (void)p;
+    (void)body;
+    (void)len;
+    (void)cancel;
+    out->ok = false;
+    snprintf(out->error, sizeof(out->error), "downstream said no");
+}
+
+static void failing_handler_retries_then_poisons(void **state)
+{
+    struct fixture *f = *state;
+    struct edw_handler failing = {.name = "failing", .run = failing_run};
+    f->wdeps.handler = &failing;
+    put_good(f, "r", 1);
+    run_worker(f);
+    assert_int_equal(f->stats.failed, 3);
+    assert_int_equal(f->stats.poisoned, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 3);
+    assert_non_null(strstr(g_fake_queue->msgs[0].poison_reason,
+                           "handler failed 3 times; last error: downstream said no"));
+    /* retries waited 2 s then 4 s (retry_delay doubling) before coming back */
+    assert_true(f->clock.slept_us >= 6000000);
+}
+
+static void store_outage_delays_ack(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned i = 1; i <= 5; i++)
+        put_good(f, "r", i);
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 3;
+    g_fake_queue->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_queue->fail_ack = 2;
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 5);
+    assert_int_equal(f->stats.backend_errors, 5);
+    assert_int_equal(g_fake_store->n, 5);
+    for (size_t i = 0; i < g_fake_store->n; i++)
+        assert_int_equal(g_fake_store->rows[i].writes, 1); /* an ack retry does not rewrite */
+    assert_int_equal(fake_queue_live(g_fake_queue), 0);
+    assert_int_equal(f->stats.poisoned, 0);
+}
+
+static void duplicate_delivery_overwrites_row(void **state)
+{
+    struct fixture *f = *state;
+    put_good(f, "r", 1);
+    put_good(f, "r", 1); /* the producer retried a send */
+    run_worker(f);
+    assert_int_equal(g_fake_store->n, 1);
+    assert_int_equal(fake_store_find(g_fake_store, "r-1")->writes, 2);
+}
+
+static struct fake_clock *s_clock;
+
+/* Inline handler that takes 25 s of (fake) time: the lease must be renewed. */
+static void slow_run(const struct edw_handler *h, const struct edw_payload *p, const char *body,
+                     size_t len, const atomic_bool *cancel, struct edw_handler_result *out)
+{
+    (void)h;
+    (void)p;
+    (void)body;
+    (void)len;
+    (void)cancel;
+    fake_clock_advance(s_clock, 25 * 1000000LL);
+    out->ok = true;
+}
+
+static void long_work_renews_lease(void **state)
+{
+    struct fixture *f = *state;
+    struct edw_handler slow = {.name = "slow", .run = slow_run};
+    s_clock = &f->clock;
+    f->wdeps.handler = &slow;
+    f->opts.batch = 1;
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 1; /* keeps the message in hand after its work */
+    put_good(f, "r", 1);
+    run_worker(f);
+    assert_true(f->stats.extended >= 1);
+    assert_int_equal(f->stats.lost_leases, 0);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1); /* never redelivered */
+}
+
+/* Blocking handler that holds its thread until the test lets go. */
+static atomic_bool s_let_go;
+
+static void held_run(const struct edw_handler *h, const struct edw_payload *p, const char *body,
+                     size_t len, const atomic_bool *cancel, struct edw_handler_result *out)
+{
+    (void)h;
+    (void)p;
+    (void)body;
+    (void)len;
+    while (!atomic_load(&s_let_go) && !atomic_load(cancel)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    out->ok = !atomic_load(cancel);
+}
+
+static int s_stop_calls;
+
+static bool stop_after_first(void *ctx)
+{
+    (void)ctx;
+    if (++s_stop_calls < 2)
+        return false;
+    atomic_store(&s_let_go, true);
+    return true;
+}
+
+static void stop_releases_unstarted_leases(void **state)
+{
+    struct fixture *f = *state;
+    struct edw_handler held = {.name = "held", .blocking = true, .run = held_run};
+    atomic_store(&s_let_go, false);
+    s_stop_calls = 0;
+    f->wdeps.handler = &held;
+    f->wdeps.should_stop = stop_after_first;
+    f->opts.concurrency = 1;
+    f->opts.batch = 4;
+    for (unsigned i = 1; i <= 4; i++)
+        put_good(f, "r", i);
+    run_worker(f);
+    assert_int_equal(f->stats.released, 3);
+    assert_int_equal(g_fake_queue->extend_zero, 3); /* handed back with visibility 0 */
+    assert_int_equal(f->stats.processed, 1);        /* the started one was finished */
+    assert_int_equal(g_fake_store->n, 1);
+    struct edw_queue_depth d;
+    assert_int_equal(edw_queue_depth(f->q, &d, NULL), EDW_OK);
+    assert_int_equal(d.visible, 3); /* visible again at once */
+}
+
+static void fatal_receive_ends_run(void **state)
+{
+    struct fixture *f = *state;
+    g_fake_queue->fail_err = EDW_ERR_AUTH;
+    g_fake_queue->fail_receive = 1;
+    struct edw_error err = {0};
+    assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, &err), EDW_ERR_AUTH);
+    assert_non_null(strstr(err.message, "scripted receive failure"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(stores_then_acks_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(malformed_goes_to_poison, setup, teardown),
+        cmocka_unit_test_setup_teardown(too_many_deliveries_poisoned_unrun, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_outage_delays_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(fatal_receive_ends_run, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
