@@ -3,7 +3,8 @@
 # AWS backend benchmark (issue 6) on fauxqs + dynalite, all on 127.0.0.1 and stopped at exit:
 #   - edw consume (--handler record, defaults: batch 32, concurrency 16): messages/s, CPU
 #     seconds per 1000 messages, peak RSS, and the emulators' CPU during the run; then again
-#     with --batch 100 --concurrency 64 (more requests in flight per round trip);
+#     with --batch 100 --concurrency 64 (more requests in flight per round trip) and with
+#     --pipelines 4 (four receive/handle/store loops overlapping their round trips);
 #   - the same work done by the official AWS SDK for JavaScript v3 (bench/peers/
 #     aws_sdk_consumer.mjs, 4 loops of receive 10 -> BatchWriteItem -> DeleteMessageBatch);
 #   - the emulators' own ceiling: bare SQS receive+delete, bare DynamoDB batch writes
@@ -127,6 +128,7 @@ ceiling_run() {
 for ((i = 1; i <= RUNS; i++)); do
     edw_run "$i" edw
     edw_run "b$i" big --batch 100 --concurrency 64
+    edw_run "p$i" pipes --pipelines 4
     sdk_run "$i"
     ceiling_run "$i"
 done
@@ -140,6 +142,8 @@ printf 'edw peak RSS                      %.1f MB\n' "$(median <"$OUT/edw_rss" |
 printf 'emulators CPU during edw run      %.3f s per 1000 messages\n' "$(median <"$OUT/edw_emu")"
 printf 'edw --batch 100 --concurrency 64  %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
     "$(median <"$OUT/big_rate")" "$(median <"$OUT/big_cpu")" "$(median <"$OUT/big_rss" | mb)"
+printf 'edw --pipelines 4                 %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
+    "$(median <"$OUT/pipes_rate")" "$(median <"$OUT/pipes_cpu")" "$(median <"$OUT/pipes_rss" | mb)"
 printf 'AWS SDK v3 consumer (4 loops)     %.0f msg/s\n' "$(median <"$OUT/sdk_rate")"
 printf 'AWS SDK v3 consumer CPU           %.3f s per 1000 messages\n' "$(median <"$OUT/sdk_cpu")"
 printf 'AWS SDK v3 consumer peak RSS      %.1f MB\n' "$(median <"$OUT/sdk_rss" | mb)"

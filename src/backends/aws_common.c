@@ -32,6 +32,56 @@ json_t *edw_aws_jstr(const char *s, size_t len)
     return json_stringn(s, len); /* NULL for invalid UTF-8 */
 }
 
+/* Length of the valid UTF-8 sequence at `s` (at most `n` bytes), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2, min = 0x80, cp = s[0] & 0x1fu;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3, min = 0x800, cp = s[0] & 0x0fu;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4, min = 0x10000, cp = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+json_t *edw_aws_jstr_lossy(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    if (j)
+        return j;
+    struct edw_buf b;
+    edw_buf_init(&b, 4 * n + 1);
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq(p + i, n - i);
+        enum edw_err rc = len ? edw_buf_append(&b, p + i, len)
+                              : edw_buf_append(&b, "\xef\xbf\xbd", 3); /* U+FFFD */
+        if (rc)
+            abort(); /* the buffer was sized for the worst case */
+        i += len ? len : 1;
+    }
+    j = json_stringn(edw_buf_cstr(&b), b.len);
+    edw_buf_cleanup(&b);
+    return j;
+}
+
 const char *edw_aws_jget(const json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
@@ -392,11 +442,16 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
         struct edw_aws_call *call = &calls[i];
         call->rc = EDW_OK;
         edw_error_clear(&call->err);
-        if (!call->text)
-            call->text = json_dumps(call->in ? call->in : json_object(),
-                                    JSON_COMPACT | JSON_REAL_PRECISION(17));
-        if (!call->text)
-            abort(); /* jansson fails only on allocation */
+        /* json_pack() returns NULL for text that is not UTF-8: refuse, never send "{}". */
+        if (!call->text && call->in)
+            call->text = json_dumps(call->in, JSON_COMPACT);
+        if (!call->text) {
+            call->rc = edw_error_set(&call->err, EDW_ERR_INVALID,
+                                     "%s %s: request could not be encoded (text that is not "
+                                     "UTF-8?)",
+                                     c->label, call->op);
+            continue;
+        }
         idx[npending++] = i;
     }
     bool refreshed = false;

@@ -92,6 +92,9 @@ int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, ui
 
 /* JSON string helpers: NULL when `s` is not valid UTF-8. */
 json_t *edw_aws_jstr(const char *s, size_t len);
+/* Always a JSON string: bytes that are not valid UTF-8 become U+FFFD (for text we must not
+ * lose, such as a poison reason quoting a handler's output). */
+json_t *edw_aws_jstr_lossy(const char *s, size_t len);
 /* A member's string value, or NULL. */
 const char *edw_aws_jget(const json_t *obj, const char *key);
 

@@ -7,65 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_common.h"
 #include "edw/alloc.h"
-#include "edw/buf.h"
-
-/* Length of the valid UTF-8 sequence at `s` (at most `n` bytes), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, cp = s[0] & 0x1fu;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, cp = s[0] & 0x0fu;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-static json_t *utf8_string(const char *s)
-{
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    json_t *j = json_stringn(s, n);
-    if (j)
-        return j;
-    struct edw_buf b;
-    edw_buf_init(&b, 4 * n + 1);
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq(p + i, n - i);
-        enum edw_err rc = len ? edw_buf_append(&b, p + i, len)
-                              : edw_buf_append(&b, "\xef\xbf\xbd", 3); /* U+FFFD */
-        if (rc)
-            abort(); /* the buffer was sized for the worst case */
-        i += len ? len : 1;
-    }
-    j = json_stringn(edw_buf_cstr(&b), b.len);
-    edw_buf_cleanup(&b);
-    return j;
-}
 
 static json_t *attr_s(const char *s)
 {
-    return json_pack("{s:o}", "S", utf8_string(s));
+    return json_pack("{s:o}", "S", edw_aws_jstr_lossy(s ? s : "", s ? strlen(s) : 0));
 }
 
 static json_t *attr_n_text(const char *text)

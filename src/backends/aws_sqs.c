@@ -228,7 +228,7 @@ static size_t make_calls(const struct batch *b, const size_t *pending, size_t np
 }
 
 /* Read one call's Successful/Failed lists into results; failed-but-retryable items are
- * appended to `again`. Returns the error to report for items that failed for good. */
+ * appended to `again`; `err` describes the last item that failed for good. */
 static void take_batch_result(const struct batch *b, const struct edw_aws_call *call,
                               const size_t *members, size_t m, size_t *again, size_t *nagain,
                               struct edw_error *err)

@@ -134,9 +134,14 @@ bool edw_sqs_batch_failed(const json_t *resp, const char *id, struct edw_sqs_bat
     return true;
 }
 
-static json_t *str_attr(const char *type, const char *value)
+static json_t *lossy(const char *s)
 {
-    return json_pack("{s:s, s:s}", "DataType", type, "StringValue", value);
+    return edw_aws_jstr_lossy(s ? s : "", s ? strlen(s) : 0);
+}
+
+static json_t *str_attr(const char *type, json_t *value)
+{
+    return json_pack("{s:s, s:o}", "DataType", type, "StringValue", value);
 }
 
 json_t *edw_sqs_poison_message(const char *poison_url, const struct edw_msg *m,
@@ -146,9 +151,10 @@ json_t *edw_sqs_poison_message(const char *poison_url, const struct edw_msg *m,
     json_t *body = edw_aws_jstr(m->body ? m->body : "", m->body ? m->body_len : 0);
     if (!body) /* cannot happen for a body SQS delivered, but never lose it: keep the bytes */
         body = json_string("");
-    json_t *env = json_pack("{s:s, s:I, s:s, s:s, s:s, s:O}", "reason", reason, "receiveCount",
-                            (json_int_t)m->dequeue_count, "messageId", m->id ? m->id : "",
-                            "sourceQueue", queue, "poisonedAt", stamp, "body", body);
+    json_t *env = json_pack("{s:o, s:I, s:o, s:o, s:s, s:O}", "reason", lossy(reason),
+                            "receiveCount", (json_int_t)m->dequeue_count, "messageId",
+                            lossy(m->id), "sourceQueue", lossy(queue), "poisonedAt", stamp,
+                            "body", body);
     char *text = json_dumps(env, JSON_COMPACT);
     json_t *req;
     if (text && strlen(text) <= max_body) {
@@ -158,10 +164,10 @@ json_t *edw_sqs_poison_message(const char *poison_url, const struct edw_msg *m,
         snprintf(count, sizeof(count), "%u", m->dequeue_count);
         req = json_pack("{s:s, s:O, s:{s:o, s:o, s:o, s:o}}", "QueueUrl", poison_url,
                         "MessageBody", body, "MessageAttributes", "edw-reason",
-                        str_attr("String", reason), "edw-receive-count",
-                        str_attr("Number", count), "edw-message-id",
-                        str_attr("String", m->id ? m->id : ""), "edw-source-queue",
-                        str_attr("String", queue));
+                        str_attr("String", lossy(reason)), "edw-receive-count",
+                        str_attr("Number", json_string(count)), "edw-message-id",
+                        str_attr("String", lossy(m->id)), "edw-source-queue",
+                        str_attr("String", lossy(queue)));
     }
     free(text);
     json_decref(env);

@@ -343,6 +343,23 @@ static void only_failed_calls_are_retried(void **state)
     fixture_cleanup(&f);
 }
 
+static void unencodable_request_is_refused(void **state)
+{
+    (void)state;
+    struct aws_fixture f;
+    struct edw_aws_client c;
+    client_init(&f, &c);
+    struct edw_error e = {0};
+    /* json_pack() gives NULL for text that is not UTF-8: nothing may be sent */
+    json_t *in = json_pack("{s:s}", "QueueName", "bad\xff");
+    assert_null(in);
+    assert_int_equal(edw_aws_call_one(&c, "GetQueueUrl", in, 0, NULL, &e), EDW_ERR_INVALID);
+    assert_int_equal(f.http.ncalls, 0);
+    assert_non_null(strstr(e.message, "could not be encoded"));
+    edw_aws_client_cleanup(&c);
+    fixture_cleanup(&f);
+}
+
 static void invalid_json_response(void **state)
 {
     (void)state;
@@ -663,6 +680,7 @@ int main(void)
         cmocka_unit_test(retries_are_bounded),
         cmocka_unit_test(connection_failures_are_retried),
         cmocka_unit_test(only_failed_calls_are_retried),
+        cmocka_unit_test(unencodable_request_is_refused),
         cmocka_unit_test(invalid_json_response),
         cmocka_unit_test(sts_parse_success),
         cmocka_unit_test(sts_parse_errors),

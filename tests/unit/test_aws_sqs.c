@@ -544,6 +544,12 @@ static void poison_envelope_round_trip(void **state)
     assert_string_equal(edw_aws_jget(json_object_get(attrs, "edw-receive-count"), "StringValue"),
                         "4");
     json_decref(req);
+    /* A reason quoting bytes that are not UTF-8 (an exec handler's output) is kept, mended. */
+    req = edw_sqs_poison_message(PURL, &m, "jobs", "exit 1: \xff\xfe", "2026-11-27", 4096);
+    json_t *env = json_loads(edw_aws_jget(req, "MessageBody"), 0, NULL);
+    assert_string_equal(edw_aws_jget(env, "reason"), "exit 1: \xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(env);
+    json_decref(req);
     /* A plain message is left alone */
     struct edw_msg plain = {.body = edw_xstrdup("{\"msg\":\"x\"}")};
     plain.body_len = strlen(plain.body);
