@@ -551,26 +551,33 @@ static enum edw_err sqs_depth(void *state, struct edw_queue_depth *out, struct e
     enum edw_err rc = ensure_url(s, err);
     if (rc)
         return rc;
-    enum edw_err prc = ensure_poison_url(s, false, err);
-    if (prc && prc != EDW_ERR_NOT_FOUND)
-        return prc;
+    /* The poison count is a courtesy: a missing poison queue, or a role that may not read
+     * it (KEDA's needs only the main queue), reads as 0 instead of failing the depth. */
+    struct edw_error perr = {0};
+    enum edw_err prc = ensure_poison_url(s, false, &perr);
+    if (prc && prc != EDW_ERR_NOT_FOUND && prc != EDW_ERR_AUTH)
+        return edw_error_set(err, prc, "%s", perr.message);
     struct edw_aws_call calls[2] = {{.op = "GetQueueAttributes", .in = depth_request(s->url)}};
     size_t n = 1;
     if (s->poison_url)
         calls[n++] = (struct edw_aws_call){.op = "GetQueueAttributes",
                                            .in = depth_request(s->poison_url)};
-    rc = edw_aws_call_many(&s->c, calls, n);
+    enum edw_err ignored = edw_aws_call_many(&s->c, calls, n);
+    (void)ignored;
+    rc = calls[0].rc;
     if (!rc) {
         json_t *a = json_object_get(calls[0].out, "Attributes");
         out->visible = edw_sqs_attr_u64(a, "ApproximateNumberOfMessages");
         out->in_flight = edw_sqs_attr_u64(a, "ApproximateNumberOfMessagesNotVisible");
-        if (n == 2) {
+        if (n == 2 && calls[1].rc == EDW_OK) {
             json_t *p = json_object_get(calls[1].out, "Attributes");
             out->poison = edw_sqs_attr_u64(p, "ApproximateNumberOfMessages") +
                           edw_sqs_attr_u64(p, "ApproximateNumberOfMessagesNotVisible");
+        } else if (n == 2) {
+            edw_debug("sqs", "poison count unavailable: %s", calls[1].err.message);
         }
     } else if (err) {
-        *err = calls[0].rc ? calls[0].err : calls[1].err;
+        *err = calls[0].err;
     }
     for (size_t i = 0; i < n; i++)
         edw_aws_call_cleanup(&calls[i]);

@@ -9,6 +9,8 @@
 #define NETWORK (EDW_CMD_ALL)
 #define WORKER (EDW_CMD_CONSUME | EDW_CMD_DEMO)
 #define LOAD (EDW_CMD_PRODUCE | EDW_CMD_DEMO)
+/* Several sample names for one setting: "A|B" (config.c tries them in order). */
+#define ALIASES(a, b) a "|" b
 
 const struct edw_setting edw_settings[] = {
     /* common */
@@ -18,8 +20,8 @@ const struct edw_setting edw_settings[] = {
      OFF(sqlite_path), "database file of the embedded backend (queue and results)"},
     {"queue", "EDW_QUEUE_NAME", "AZURE_QUEUE_NAME", EDW_SET_STRING, "edw-messages", 0, 0, NULL,
      EDW_CMD_ALL, OFF(queue_name), "queue name; the poison queue is <queue>-poison"},
-    {"table", "EDW_TABLE_NAME", "AZURE_TABLE_NAME|DYNAMODB_TABLE", EDW_SET_STRING, "edwresults", 0, 0, NULL,
-     EDW_CMD_ALL, OFF(table_name), "result table name"},
+    {"table", "EDW_TABLE_NAME", ALIASES("AZURE_TABLE_NAME", "DYNAMODB_TABLE"), EDW_SET_STRING,
+     "edwresults", 0, 0, NULL, EDW_CMD_ALL, OFF(table_name), "result table name"},
     {"log-level", "EDW_LOG_LEVEL", NULL, EDW_SET_ENUM, "info", 0, 0, "debug|info|warn|error|off",
      EDW_CMD_ALL, OFF(log_level), "JSON log lines on stderr at or above this level"},
     {"json", NULL, NULL, EDW_SET_BOOL, "0", 0, 0, NULL, EDW_CMD_ALL, OFF(json),

@@ -644,6 +644,68 @@ static void credential_choice(void **state)
     edw_aws_cred_provider_destroy(p);
 }
 
+/* ---- settings ---- */
+
+static const char *const *s_env; /* NAME=value pairs for fake_getenv */
+
+static char *fake_getenv(const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *const *e = s_env; *e; e++)
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+            return (char *)*e + len + 1;
+    return NULL;
+}
+
+static void load(const char *const *env, struct edw_config *cfg, struct edw_buf *problems)
+{
+    s_env = env;
+    struct edw_config_source src = {fake_getenv, (char *const *)env};
+    edw_config_init(cfg);
+    edw_buf_init(problems, 1 << 16);
+    char *argv[] = {NULL};
+    assert_int_equal(edw_config_load(cfg, EDW_CMD_CONSUME, &src, 0, argv, problems), EDW_OK);
+}
+
+static void settings_aliases_and_secrets(void **state)
+{
+    (void)state;
+    struct edw_config cfg;
+    struct edw_buf problems, dump;
+    /* The AWS sample's names: DYNAMODB_TABLE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_STS */
+    const char *const sample[] = {"DYNAMODB_TABLE=orders", "AWS_DEFAULT_REGION=eu-west-1",
+                                  "AWS_ENDPOINT_URL_STS=http://127.0.0.1:1",
+                                  "AWS_SECRET_ACCESS_KEY=s3cr3t-value",
+                                  "AWS_SESSION_TOKEN=t0ken-value", "EDW_SQS_WAIT_S=5", NULL};
+    load(sample, &cfg, &problems);
+    assert_string_equal(cfg.table_name, "orders");
+    assert_string_equal(cfg.aws_region, "eu-west-1");
+    assert_string_equal(cfg.aws_sts_endpoint, "http://127.0.0.1:1");
+    assert_int_equal(cfg.sqs_wait_s, 5);
+    edw_buf_init(&dump, 1 << 20);
+    assert_int_equal(edw_config_dump(&cfg, false, &dump), EDW_OK);
+    assert_null(strstr(edw_buf_cstr(&dump), "s3cr3t"));
+    assert_null(strstr(edw_buf_cstr(&dump), "t0ken"));
+    assert_non_null(strstr(edw_buf_cstr(&dump), "***"));
+    edw_buf_cleanup(&dump);
+    edw_buf_cleanup(&problems);
+    edw_config_cleanup(&cfg);
+    /* The primary names win over the aliases, the first alias over the second. */
+    const char *const both[] = {"DYNAMODB_TABLE=orders", "AZURE_TABLE_NAME=azure",
+                                "EDW_TABLE_NAME=mine", "AWS_REGION=us-west-2",
+                                "AWS_DEFAULT_REGION=eu-west-1", NULL};
+    load(both, &cfg, &problems);
+    assert_string_equal(cfg.table_name, "mine");
+    assert_string_equal(cfg.aws_region, "us-west-2");
+    edw_buf_cleanup(&problems);
+    edw_config_cleanup(&cfg);
+    const char *const two[] = {"DYNAMODB_TABLE=orders", "AZURE_TABLE_NAME=azure", NULL};
+    load(two, &cfg, &problems);
+    assert_string_equal(cfg.table_name, "azure");
+    edw_buf_cleanup(&problems);
+    edw_config_cleanup(&cfg);
+}
+
 static int make_tmpdir(void **state)
 {
     (void)state;
@@ -689,6 +751,7 @@ int main(void)
         cmocka_unit_test(irsa_exchange_cache_refresh),
         cmocka_unit_test(irsa_failed_refresh_keeps_valid_cache),
         cmocka_unit_test(credential_choice),
+        cmocka_unit_test(settings_aliases_and_secrets),
     };
     return cmocka_run_group_tests_name("aws_common", tests, make_tmpdir, remove_tmpdir);
 }

@@ -462,6 +462,29 @@ static void depth_reads_string_attributes(void **state)
     assert_int_equal(d.poison, 9); /* the poison queue's visible + in flight */
 }
 
+/* A role that may read only the main queue (KEDA's) still gets the depth; poison reads 0. */
+static void depth_without_poison_access(void *ctx, const struct fake_http_call *c,
+                                        struct edw_http_response *resp)
+{
+    struct fake_sqs *s = ctx;
+    if (strstr(c->body, "jobs-poison")) {
+        fixture_reply_error(resp, 400, "com.amazonaws.sqs#AccessDenied", "not allowed");
+        return;
+    }
+    sqs_handler(s, c, resp);
+}
+
+static void depth_tolerates_poison_access_denied(void **state)
+{
+    struct sqs_test *t = *state;
+    fake_http_set_handler(&t->f.http, depth_without_poison_access, &t->s);
+    struct edw_queue_depth d;
+    struct edw_error e = {0};
+    assert_int_equal(edw_aws_sqs_ops.depth(t->q, &d, &e), EDW_OK);
+    assert_int_equal(d.visible, 7);
+    assert_int_equal(d.poison, 0);
+}
+
 static void missing_queue_is_explained(void **state)
 {
     struct sqs_test *t = *state;
@@ -593,6 +616,7 @@ int main(void)
         T(poison_with_lost_lease_moves_nothing),
         T(poison_with_redrive_policy_releases),
         T(depth_reads_string_attributes),
+        T(depth_tolerates_poison_access_denied),
         T(missing_queue_is_explained),
         cmocka_unit_test(queue_url_setting),
         cmocka_unit_test(pure_helpers),
