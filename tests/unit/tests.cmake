@@ -18,3 +18,5 @@ edw_unit_test(sigv4_json)
 target_compile_definitions(test_sigv4_json PRIVATE
     EDW_TEST_VECTORS="${PROJECT_SOURCE_DIR}/tests/vectors")
 set_tests_properties(unit_sigv4_json PROPERTIES LABELS "unit;vectors")
+edw_unit_test(aws_parse_fuzz)
+set_tests_properties(unit_aws_parse_fuzz PROPERTIES LABELS "unit;fuzz-smoke")
