@@ -176,7 +176,8 @@ irsa_role consumer "$NAMESPACE" edw-consumer "{
     {\"Sid\": \"Poison\", \"Effect\": \"Allow\", \"Resource\": \"$POISON_ARN\", \"Action\": [
       \"sqs:SendMessage\", \"sqs:GetQueueUrl\"]},
     {\"Sid\": \"Results\", \"Effect\": \"Allow\", \"Resource\": \"$TABLE_ARN\", \"Action\": [
-      \"dynamodb:PutItem\", \"dynamodb:UpdateItem\", \"dynamodb:GetItem\", \"dynamodb:DescribeTable\"]}
+      \"dynamodb:BatchWriteItem\", \"dynamodb:PutItem\", \"dynamodb:UpdateItem\",
+      \"dynamodb:GetItem\", \"dynamodb:DescribeTable\"]}
   ]
 }"
 irsa_role producer "$NAMESPACE" edw-producer "{

@@ -65,8 +65,22 @@ struct edw_config {
     double cooldown_period_s;
     double stabilization_window_s;
     char *report;
+    /* aws (SQS + DynamoDB); names follow the AWS SDKs' environment variables */
+    char *sqs_queue_url;
+    char *aws_region;
+    char *aws_endpoint_url;
+    char *aws_endpoint_url_sqs;
+    char *aws_endpoint_url_dynamodb;
+    char *aws_access_key_id;
+    char *aws_secret_access_key;
+    char *aws_session_token;
+    char *aws_role_arn;
+    char *aws_web_identity_token_file;
+    char *aws_role_session_name;
+    char *aws_sts_endpoint;
+    long long sqs_wait_s;
     /* where each setting's value came from (enum edw_origin), by table index */
-    unsigned char origin[64];
+    unsigned char origin[128];
     /* positional arguments after the subcommand's verb (queue send TEXT, ...) */
     char **args;
     size_t nargs;
@@ -87,7 +101,8 @@ enum edw_setting_type {
 struct edw_setting {
     const char *flag;      /* long flag without the dashes; NULL when env-only */
     const char *env;       /* primary environment variable; NULL when flag-only */
-    const char *env_alias; /* the reference samples' name, when it differs */
+    const char *env_alias; /* the reference samples' names when they differ, '|'-separated
+                            * ("AZURE_TABLE_NAME|DYNAMODB_TABLE"); the first one set wins */
     enum edw_setting_type type;
     const char *def; /* default as text; NULL = unset */
     double min, max;

@@ -15,10 +15,12 @@
 
 struct edw_config;
 struct edw_clock;
+struct edw_http_transport;
 
 /* Everything external a backend needs, injected so unit tests can use fakes. */
 struct edw_backend_deps {
     const struct edw_clock *clock;
+    struct edw_http_transport *http; /* NULL: the backend makes its own libcurl transport */
 };
 
 /* One received (leased) message. All strings are owned by the message. */

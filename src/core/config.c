@@ -143,16 +143,27 @@ static void load_env(struct edw_config *cfg, const struct edw_config_source *src
 {
     size_t i = 0;
     for (const struct edw_setting *s = edw_settings; s->help; s++, i++) {
-        const char *names[2] = {s->env, s->env_alias};
-        for (size_t k = 0; k < 2; k++) {
-            const char *value = names[k] ? src->getenv(names[k]) : NULL;
-            if (!value)
-                continue;
-            char where[96];
-            snprintf(where, sizeof(where), "environment %s", names[k]);
-            if (assign(cfg, s, value, where, problems))
-                cfg->origin[i] = EDW_FROM_ENV;
-            break; /* the primary name wins over the alias */
+        /* The primary name, then each '|'-separated alias: the first one set wins. */
+        const char *alias = s->env_alias;
+        const char *name = s->env;
+        size_t len = name ? strlen(name) : 0;
+        while (name || alias) {
+            char env[96] = "";
+            if (name && len < sizeof(env)) {
+                memcpy(env, name, len);
+                env[len] = '\0';
+            }
+            const char *value = env[0] ? src->getenv(env) : NULL;
+            if (value) {
+                char where[128];
+                snprintf(where, sizeof(where), "environment %s", env);
+                if (assign(cfg, s, value, where, problems))
+                    cfg->origin[i] = EDW_FROM_ENV;
+                break;
+            }
+            name = alias;
+            len = alias ? strcspn(alias, "|") : 0;
+            alias = alias && alias[len] == '|' ? alias + len + 1 : NULL;
         }
     }
 }

@@ -9,6 +9,8 @@
 #define NETWORK (EDW_CMD_ALL)
 #define WORKER (EDW_CMD_CONSUME | EDW_CMD_DEMO)
 #define LOAD (EDW_CMD_PRODUCE | EDW_CMD_DEMO)
+/* Several sample names for one setting: "A|B" (config.c tries them in order). */
+#define ALIASES(a, b) a "|" b
 
 const struct edw_setting edw_settings[] = {
     /* common */
@@ -18,8 +20,8 @@ const struct edw_setting edw_settings[] = {
      OFF(sqlite_path), "database file of the embedded backend (queue and results)"},
     {"queue", "EDW_QUEUE_NAME", "AZURE_QUEUE_NAME", EDW_SET_STRING, "edw-messages", 0, 0, NULL,
      EDW_CMD_ALL, OFF(queue_name), "queue name; the poison queue is <queue>-poison"},
-    {"table", "EDW_TABLE_NAME", "AZURE_TABLE_NAME", EDW_SET_STRING, "edwresults", 0, 0, NULL,
-     EDW_CMD_ALL, OFF(table_name), "result table name"},
+    {"table", "EDW_TABLE_NAME", ALIASES("AZURE_TABLE_NAME", "DYNAMODB_TABLE"), EDW_SET_STRING,
+     "edwresults", 0, 0, NULL, EDW_CMD_ALL, OFF(table_name), "result table name"},
     {"log-level", "EDW_LOG_LEVEL", NULL, EDW_SET_ENUM, "info", 0, 0, "debug|info|warn|error|off",
      EDW_CMD_ALL, OFF(log_level), "JSON log lines on stderr at or above this level"},
     {"json", NULL, NULL, EDW_SET_BOOL, "0", 0, 0, NULL, EDW_CMD_ALL, OFF(json),
@@ -96,5 +98,35 @@ const struct edw_setting edw_settings[] = {
      "scale-down stabilisation window in seconds (HPA default 300)"},
     {"report", "EDW_REPORT", NULL, EDW_SET_STRING, NULL, 0, 0, NULL, EDW_CMD_DEMO, OFF(report),
      "write a self-contained HTML report to this file"},
+    /* aws: the AWS SDKs' variable names; secrets are environment-only (never in argv) */
+    {"sqs-queue-url", "SQS_QUEUE_URL", NULL, EDW_SET_STRING, NULL, 0, 0, NULL, EDW_CMD_ALL,
+     OFF(sqs_queue_url), "aws: queue URL (default: looked up from --queue)"},
+    {"aws-region", "AWS_REGION", "AWS_DEFAULT_REGION", EDW_SET_STRING, NULL, 0, 0, NULL,
+     EDW_CMD_ALL, OFF(aws_region), "aws: region, e.g. us-east-1 (required)"},
+    {"aws-endpoint-url", "AWS_ENDPOINT_URL", NULL, EDW_SET_STRING, NULL, 0, 0, NULL, EDW_CMD_ALL,
+     OFF(aws_endpoint_url), "aws: endpoint for every service (emulators, VPC endpoints)"},
+    {"aws-endpoint-url-sqs", "AWS_ENDPOINT_URL_SQS", NULL, EDW_SET_STRING, NULL, 0, 0, NULL,
+     EDW_CMD_ALL, OFF(aws_endpoint_url_sqs), "aws: SQS endpoint (overrides aws-endpoint-url)"},
+    {"aws-endpoint-url-dynamodb", "AWS_ENDPOINT_URL_DYNAMODB", NULL, EDW_SET_STRING, NULL, 0, 0,
+     NULL, EDW_CMD_ALL, OFF(aws_endpoint_url_dynamodb),
+     "aws: DynamoDB endpoint (overrides aws-endpoint-url)"},
+    {NULL, "AWS_ACCESS_KEY_ID", NULL, EDW_SET_STRING, NULL, 0, 0, NULL, 0,
+     OFF(aws_access_key_id), "aws: static access key id"},
+    {NULL, "AWS_SECRET_ACCESS_KEY", NULL, EDW_SET_SECRET, NULL, 0, 0, NULL, 0,
+     OFF(aws_secret_access_key), "aws: static secret access key"},
+    {NULL, "AWS_SESSION_TOKEN", NULL, EDW_SET_SECRET, NULL, 0, 0, NULL, 0,
+     OFF(aws_session_token), "aws: session token of temporary static keys"},
+    {"aws-role-arn", "AWS_ROLE_ARN", NULL, EDW_SET_STRING, NULL, 0, 0, NULL, EDW_CMD_ALL,
+     OFF(aws_role_arn), "aws: role to assume with the web identity token (IRSA)"},
+    {"aws-web-identity-token-file", "AWS_WEB_IDENTITY_TOKEN_FILE", NULL, EDW_SET_STRING, NULL, 0,
+     0, NULL, EDW_CMD_ALL, OFF(aws_web_identity_token_file),
+     "aws: projected service-account token (IRSA), re-read on every exchange"},
+    {"aws-role-session-name", "AWS_ROLE_SESSION_NAME", NULL, EDW_SET_STRING, NULL, 0, 0, NULL,
+     EDW_CMD_ALL, OFF(aws_role_session_name), "aws: session name for the assumed role"},
+    {"aws-sts-endpoint", "EDW_AWS_STS_ENDPOINT", "AWS_ENDPOINT_URL_STS", EDW_SET_STRING, NULL, 0,
+     0, NULL, EDW_CMD_ALL, OFF(aws_sts_endpoint),
+     "aws: STS endpoint (default https://sts.<region>.amazonaws.com)"},
+    {"sqs-wait", "EDW_SQS_WAIT_S", NULL, EDW_SET_INT, "2", 0, 20, NULL, EDW_CMD_ALL,
+     OFF(sqs_wait_s), "aws: long-poll seconds when the queue looks empty (stop waits this long)"},
     {NULL, NULL, NULL, EDW_SET_STRING, NULL, 0, 0, NULL, 0, 0, NULL},
 };

@@ -162,7 +162,7 @@ policy() { jq -c '[.Statement[] | {r: .Resource, a: (.Action | sort)}] | sort' "
 assert_eq "$(policy consumer)" "$(jq -c 'sort' <<EOJ
 [{"r":"$Q","a":["sqs:ChangeMessageVisibility","sqs:DeleteMessage","sqs:GetQueueAttributes","sqs:GetQueueUrl","sqs:ReceiveMessage"]},
  {"r":"$Q-poison","a":["sqs:GetQueueUrl","sqs:SendMessage"]},
- {"r":"$T","a":["dynamodb:DescribeTable","dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"]}]
+ {"r":"$T","a":["dynamodb:BatchWriteItem","dynamodb:DescribeTable","dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"]}]
 EOJ
 )" "consumer policy"
 assert_eq "$(policy producer)" "$(jq -c 'sort' <<EOJ

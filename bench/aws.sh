@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# AWS backend benchmark (issue 6) on fauxqs + dynalite, all on 127.0.0.1 and stopped at exit:
+#   - edw consume (--handler record, defaults: batch 32, concurrency 16): messages/s, CPU
+#     seconds per 1000 messages, peak RSS, and the emulators' CPU during the run; then again
+#     with --batch 100 --concurrency 64 (more requests in flight per round trip) and with
+#     --pipelines 4 (four receive/handle/store loops overlapping their round trips);
+#   - the same work done by the official AWS SDK for JavaScript v3 (bench/peers/
+#     aws_sdk_consumer.mjs, 4 loops of receive 10 -> BatchWriteItem -> DeleteMessageBatch);
+#   - the emulators' own ceiling: bare SQS receive+delete, bare DynamoDB batch writes
+#     (bench/peers/aws_ceiling.mjs).
+# With LATENCY_MS > 0 the consumers reach the emulators through a proxy that adds that much
+# delay to every request (bench/peers/latency_proxy.mjs), like a cloud round trip.
+# Prints figures (medians of RUNS); asserts nothing except that edw's run verifies.
+# Usage: bench/aws.sh [messages=20000] [runs=3] [latency_ms=0]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-20000}
+RUNS=${2:-3}
+LATENCY_MS=${3:-0}
+IDLE=1 # consumers stop after this much idle time; subtracted from their wall time
+OUT=$(mktemp -d /tmp/edw-bench-aws.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+EMU=$PWD/tests/emulators
+[[ -d $EMU/node_modules/fauxqs ]] || (cd "$EMU" && npm ci --no-audit --no-fund --loglevel=error)
+export NODE_NO_WARNINGS=1 # the peers find the SDK in tests/emulators by their own path
+
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build build/bench -j "$(nproc)" >/dev/null
+EDW=$PWD/build/bench/edw
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+up() { for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+SQS_PORT=$(port)
+DDB_PORT=$(port)
+node "$EMU/fauxqs.mjs" "$SQS_PORT" >"$OUT/fauxqs.log" 2>&1 &
+FAUXQS=$!
+PIDS+=("$FAUXQS")
+node "$EMU/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$DDB_PORT" --createTableMs 0 \
+    >"$OUT/dynalite.log" 2>&1 &
+DYNALITE=$!
+PIDS+=("$DYNALITE")
+if ! up "http://127.0.0.1:$SQS_PORT/health" || ! up "http://127.0.0.1:$DDB_PORT"; then
+    echo "emulators did not start" >&2
+    exit 1
+fi
+export EDW_BACKEND=aws AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench
+export EDW_LOG_LEVEL=warn
+DIRECT_SQS=http://127.0.0.1:$SQS_PORT
+DIRECT_DDB=http://127.0.0.1:$DDB_PORT
+CONS_SQS=$DIRECT_SQS
+CONS_DDB=$DIRECT_DDB
+if ((LATENCY_MS > 0)); then
+    P1=$(port)
+    P2=$(port)
+    node bench/peers/latency_proxy.mjs "$P1" "$DIRECT_SQS" "$LATENCY_MS" >/dev/null &
+    PIDS+=($!)
+    node bench/peers/latency_proxy.mjs "$P2" "$DIRECT_DDB" "$LATENCY_MS" >/dev/null &
+    PIDS+=($!)
+    CONS_SQS=http://127.0.0.1:$P1
+    CONS_DDB=http://127.0.0.1:$P2
+    up "$CONS_SQS/health"
+fi
+direct() { AWS_ENDPOINT_URL_SQS=$DIRECT_SQS AWS_ENDPOINT_URL_DYNAMODB=$DIRECT_DDB "$@"; }
+via() { AWS_ENDPOINT_URL_SQS=$CONS_SQS AWS_ENDPOINT_URL_DYNAMODB=$CONS_DDB "$@"; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+fill() { # queue table: create both, produce N messages
+    EDW_QUEUE_NAME=$1 EDW_TABLE_NAME=$2 direct "$EDW" queue create >/dev/null
+    EDW_QUEUE_NAME=$1 EDW_TABLE_NAME=$2 direct "$EDW" table create >/dev/null
+    EDW_QUEUE_NAME=$1 EDW_TABLE_NAME=$2 direct "$EDW" produce --count "$N" --batch 100 >/dev/null
+}
+
+edw_run() { # run tag [consume flags...]
+    local q=edw-q$1 t=edwt$1 tag=$2
+    shift 2
+    fill "$q" "$t"
+    local f0 d0
+    f0=$(cpu_ticks "$FAUXQS")
+    d0=$(cpu_ticks "$DYNALITE")
+    EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t via /usr/bin/time -f "%U %S %M" -o "$OUT/time" \
+        "$EDW" consume --exit-when-idle "$IDLE" --json "$@" >"$OUT/consume" 2>"$OUT/consume.err"
+    local emu
+    emu=$(echo "($(cpu_ticks "$FAUXQS") - $f0 + $(cpu_ticks "$DYNALITE") - $d0) / $HZ" | bc -l)
+    local processed seconds
+    processed=$(tail -n 1 "$OUT/consume" | jq .processed)
+    seconds=$(tail -n 1 "$OUT/consume" | jq .seconds)
+    EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t direct "$EDW" verify >/dev/null ||
+        { echo "edw verify failed in run $1" >&2; exit 1; }
+    read -r user sys rss <"$OUT/time"
+    echo "$processed / ($seconds - $IDLE)" | bc -l >>"$OUT/${tag}_rate"
+    echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/${tag}_cpu"
+    echo "$rss" >>"$OUT/${tag}_rss"
+    echo "$emu * 1000 / $processed" | bc -l >>"$OUT/${tag}_emu"
+}
+
+sdk_run() {
+    local q=sdk-q$1 t=sdkt$1
+    fill "$q" "$t"
+    via /usr/bin/time -f "%U %S %M" -o "$OUT/time" node bench/peers/aws_sdk_consumer.mjs "$q" "$t" 4 \
+        "$IDLE" >"$OUT/sdk"
+    local processed seconds
+    processed=$(jq .processed "$OUT/sdk")
+    seconds=$(jq .seconds "$OUT/sdk")
+    read -r user sys rss <"$OUT/time"
+    echo "$processed / $seconds" | bc -l >>"$OUT/sdk_rate"
+    echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/sdk_cpu"
+    echo "$rss" >>"$OUT/sdk_rss"
+}
+
+ceiling_run() {
+    local q=ceil-q$1 t=ceilt$1
+    fill "$q" "$t"
+    direct node bench/peers/aws_ceiling.mjs sqs "$q" 8 | jq .rate >>"$OUT/ceil_sqs"
+    direct node bench/peers/aws_ceiling.mjs ddb "$t" "$N" 8 | jq .rate >>"$OUT/ceil_ddb"
+}
+
+for ((i = 1; i <= RUNS; i++)); do
+    edw_run "$i" edw
+    edw_run "b$i" big --batch 100 --concurrency 64
+    edw_run "p$i" pipes --pipelines 4
+    sdk_run "$i"
+    ceiling_run "$i"
+done
+
+mb() { awk '{print $1 / 1024}'; }
+printf 'messages per run                  %d (%d runs, medians; consumers see +%d ms per request)\n' \
+    "$N" "$RUNS" "$LATENCY_MS"
+printf 'edw consume                       %.0f msg/s\n' "$(median <"$OUT/edw_rate")"
+printf 'edw CPU                           %.3f s per 1000 messages\n' "$(median <"$OUT/edw_cpu")"
+printf 'edw peak RSS                      %.1f MB\n' "$(median <"$OUT/edw_rss" | mb)"
+printf 'emulators CPU during edw run      %.3f s per 1000 messages\n' "$(median <"$OUT/edw_emu")"
+printf 'edw --batch 100 --concurrency 64  %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
+    "$(median <"$OUT/big_rate")" "$(median <"$OUT/big_cpu")" "$(median <"$OUT/big_rss" | mb)"
+printf 'edw --pipelines 4                 %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
+    "$(median <"$OUT/pipes_rate")" "$(median <"$OUT/pipes_cpu")" "$(median <"$OUT/pipes_rss" | mb)"
+printf 'AWS SDK v3 consumer (4 loops)     %.0f msg/s\n' "$(median <"$OUT/sdk_rate")"
+printf 'AWS SDK v3 consumer CPU           %.3f s per 1000 messages\n' "$(median <"$OUT/sdk_cpu")"
+printf 'AWS SDK v3 consumer peak RSS      %.1f MB\n' "$(median <"$OUT/sdk_rss" | mb)"
+printf 'fauxqs ceiling (receive+delete)   %.0f msg/s\n' "$(median <"$OUT/ceil_sqs")"
+printf 'dynalite ceiling (batch writes)   %.0f items/s\n' "$(median <"$OUT/ceil_ddb")"
+printf 'machine                           %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

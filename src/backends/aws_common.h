@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the SQS and DynamoDB backends share (private to src/backends): endpoint resolution,
+ * the AWS JSON 1.0 protocol (POST / with X-Amz-Target, SigV4-signed), error mapping onto
+ * enum edw_err, and concurrent calls with retry, backoff and jitter (re-signed on every
+ * attempt). One client per backend instance; not thread-safe (instances are). */
+#ifndef EDW_AWS_COMMON_H
+#define EDW_AWS_COMMON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edw/aws_credentials.h"
+#include "edw/clock.h"
+#include "edw/config.h"
+#include "edw/err.h"
+#include "edw/http.h"
+#include "edw/queue.h"
+
+struct edw_aws_client {
+    const char *service;       /* SigV4 signing name: "sqs", "dynamodb" */
+    const char *label;         /* for messages: "SQS", "DynamoDB" */
+    const char *target_prefix; /* "AmazonSQS.", "DynamoDB_20120810." */
+    char *region;
+    char *url; /* endpoint, ending in "/" */
+    struct edw_http_transport *http;
+    bool own_http;
+    const struct edw_clock *clock;
+    struct edw_aws_cred_provider *creds;
+    uint64_t rng;            /* jitter state (xorshift) */
+    unsigned max_attempts;   /* per call, the first included */
+    int64_t base_delay_us;   /* backoff before the second attempt... */
+    int64_t throttle_delay_us; /* ...or this when the service throttled */
+    int64_t max_delay_us;
+    uint64_t requests, retries; /* counters, for tests and benchmarks */
+};
+
+/* One JSON-protocol call. Fill `op` and `in`; after edw_aws_call_many read `rc`, `err` and
+ * `out`. Release with edw_aws_call_cleanup. */
+struct edw_aws_call {
+    const char *op;  /* "ReceiveMessage" (prefixed with the client's target) */
+    json_t *in;      /* request object; owned (freed by cleanup) */
+    long timeout_ms; /* 0: transport default; long polls need more than their wait */
+    enum edw_err rc;
+    struct edw_error err;
+    json_t *out; /* parsed response when rc == EDW_OK; owned */
+    char *text;  /* serialised `in`, kept across attempts */
+};
+
+void edw_aws_call_cleanup(struct edw_aws_call *c);
+
+/* Resolve the endpoint, make the credential provider and (when deps->http is NULL) a libcurl
+ * transport. No network I/O. `service` is "sqs" or "dynamodb". */
+EDW_NODISCARD enum edw_err edw_aws_client_init(struct edw_aws_client *c,
+                                               const struct edw_config *cfg,
+                                               const struct edw_backend_deps *deps,
+                                               const char *service, struct edw_error *err);
+void edw_aws_client_cleanup(struct edw_aws_client *c);
+
+/* Perform `n` calls concurrently. Calls that fail with a retryable error (5xx, throttling,
+ * connection failures; an expired session token once after refreshing credentials) are
+ * re-signed and retried together after a backoff, up to `max_attempts`. Per-call results are
+ * in calls[i].rc; the return value is the first non-OK of them (EDW_OK when all succeeded). */
+EDW_NODISCARD enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *calls,
+                                             size_t n);
+
+/* One call: takes ownership of `in`; on success `*out` is the response (caller decrefs). */
+EDW_NODISCARD enum edw_err edw_aws_call_one(struct edw_aws_client *c, const char *op, json_t *in,
+                                            long timeout_ms, json_t **out, struct edw_error *err);
+
+/* Sleep the backoff for retry number `attempt` (0 = before the second try). */
+void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled);
+
+/* ---- pure helpers (unit-tested) ---- */
+
+/* "<scheme>://host[:port]/" for `service` from AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL
+ * or the region's public endpoint. Caller frees. EDW_ERR_INVALID without a region or with a
+ * URL that is not http(s). */
+EDW_NODISCARD enum edw_err edw_aws_endpoint(const struct edw_config *cfg, const char *service,
+                                            char **url_out, struct edw_error *err);
+
+/* The category of an AWS error code (`__type` after '#') and HTTP status. */
+enum edw_err edw_aws_classify(long status, const char *code);
+
+/* Turn an error response into its category, filling err->code, message and http_status. */
+enum edw_err edw_aws_parse_error(long status, const struct edw_http_headers *headers,
+                                 const char *body, size_t len, struct edw_error *err);
+
+/* Backoff for retry `attempt`: between half and all of min(max, base * 2^attempt). */
+int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, uint64_t *rng);
+
+/* JSON string helpers: NULL when `s` is not valid UTF-8. */
+json_t *edw_aws_jstr(const char *s, size_t len);
+/* Always a JSON string: bytes that are not valid UTF-8 become U+FFFD (for text we must not
+ * lose, such as a poison reason quoting a handler's output). */
+json_t *edw_aws_jstr_lossy(const char *s, size_t len);
+/* A member's string value, or NULL. */
+const char *edw_aws_jget(const json_t *obj, const char *key);
+
+#endif
