@@ -146,6 +146,30 @@ static enum edw_err pragma_int(sqlite3 *db, const char *sql, long long *out,
     return rc == SQLITE_OK ? EDW_OK : edw_sqlite_fail(db, rc, "read header", err);
 }
 
+/* Switch to WAL once per file (the mode is persistent). Changing the journal mode needs a
+ * lock that a process initialising the same new file may hold for a moment, and SQLite then
+ * answers SQLITE_BUSY without consulting the busy handler; so read the mode first and retry. */
+static enum edw_err enable_wal(sqlite3 *db, struct edw_error *err)
+{
+    for (int attempt = 0; attempt < 500; attempt++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+        bool wal = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+                   strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(st);
+        if (wal)
+            return EDW_OK;
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return edw_sqlite_fail(db, rc, "enable WAL", err);
+        if (rc != SQLITE_OK) {
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return edw_error_set(err, EDW_ERR_TRANSIENT, "sqlite enable WAL: the database stayed locked");
+}
+
 /* Decide whether the file is ours, empty (then initialise it) or someone else's. Runs inside
  * BEGIN IMMEDIATE so two processes starting on a new file do not both initialise it. */
 static enum edw_err check_owner(sqlite3 *db, const char *path, struct edw_error *err)
@@ -211,7 +235,7 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
     if (!e && fresh)
         e = edw_sqlite_commit(db, err);
     if (!e)
-        e = exec(db, "PRAGMA journal_mode = WAL", "enable WAL", err);
+        e = enable_wal(db, err);
     /* Reads through a shared mapping instead of pread(): another process's commit then costs
      * no re-read of every page this connection had cached. */
     if (!e)
