@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "edw/clock.h"
+#include "edw/health.h"
 #include "edw/log.h"
 
 extern char **environ;
@@ -129,4 +130,41 @@ void edw_cli_json(const struct edw_cli *cli, const struct edw_buf *json)
         printf("%s\n", edw_buf_cstr(json));
         fflush(stdout);
     }
+}
+
+/* Liveness allows a worker loop to be this late: longer than any single backend call may
+ * block (a busy SQLite lock, an HTTP timeout), and at least one lease length, since a loop
+ * stuck that long is losing its leases anyway. */
+static int64_t stall_allowance_us(const struct edw_config *c)
+{
+    int64_t us = 60 * 1000000LL;
+    if (c->visibility_s * 1000000LL > us)
+        us = c->visibility_s * 1000000LL;
+    if (2 * c->sqlite_busy_timeout_ms * 1000LL > us)
+        us = 2 * c->sqlite_busy_timeout_ms * 1000LL;
+    return us;
+}
+
+bool edw_cli_obs_start(const struct edw_cli *cli, struct edw_obs_server **out)
+{
+    *out = NULL;
+    edw_health_set_config_ok(true);
+    if (cli->cfg.http_port == 0)
+        return true;
+    struct edw_obs_server_opts o = {
+        .addr = cli->cfg.http_addr,
+        .port = (unsigned)cli->cfg.http_port,
+        .stall_us = stall_allowance_us(&cli->cfg),
+        .failure_window_us = 30 * 1000000LL, /* a failed call stops counting after 30 s */
+        .clock = cli->deps.clock,
+    };
+    struct edw_error err = {0};
+    enum edw_err rc = edw_obs_server_start(&o, out, &err);
+    if (rc) {
+        edw_cli_fail(cli, rc, &err);
+        return false;
+    }
+    edw_info("http", "serving /metrics, /healthz and /readyz on %s port %u", o.addr,
+             edw_obs_server_port(*out));
+    return true;
 }
