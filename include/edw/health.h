@@ -65,7 +65,7 @@ void edw_health_reset(void);
 
 struct edw_obs_server_opts {
     const char *addr;              /* numeric IPv4 or IPv6 address to bind, e.g. "0.0.0.0" */
-    unsigned port;                 /* 1..65535 */
+    unsigned port;                 /* 0 picks a free one (see edw_obs_server_port) */
     int64_t stall_us;              /* liveness: how overdue a worker loop may be */
     int64_t failure_window_us;     /* readiness: how long a failed backend call counts */
     const struct edw_clock *clock; /* monotonic time for the checks */

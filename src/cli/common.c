@@ -60,6 +60,24 @@ static int usage(const struct edw_cli *cli, FILE *to)
     return to == stdout ? EDW_EXIT_OK : EDW_EXIT_USAGE;
 }
 
+/* At debug level, the effective configuration, one line per setting, secrets as ***. */
+static void log_config(const struct edw_config *cfg)
+{
+    if (g_edw_log_level > EDW_LOG_DEBUG)
+        return;
+    struct edw_buf b;
+    edw_buf_init(&b, 1 << 20);
+    if (edw_config_dump(cfg, false, &b) == EDW_OK) {
+        for (char *line = b.ptr, *end; line && *line; line = end + 1) {
+            end = strchr(line, '\n');
+            if (!end)
+                break;
+            edw_debug("config", "%.*s", (int)(end - line), line);
+        }
+    }
+    edw_buf_cleanup(&b);
+}
+
 int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
                  char *const *argv)
 {
@@ -85,6 +103,7 @@ int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
     enum edw_log_level level = EDW_LOG_INFO;
     if (edw_log_parse_level(cli->cfg.log_level, &level))
         g_edw_log_level = level;
+    log_config(&cli->cfg);
     cli->backend = edw_backend_find(cli->cfg.backend);
     if (!cli->backend) {
         fprintf(stderr, "edw %s: backend '%s' is not available in this build (have: %s)\n",

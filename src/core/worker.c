@@ -282,6 +282,8 @@ static void ack_stored(struct worker *w)
             w->stats->lost_leases++;
             edw_metrics_lease_lost(1);
             log_msg(w, EDW_LOG_INFO, s, NULL, "lease lost before ack; row kept");
+        } else {
+            log_msg(w, EDW_LOG_DEBUG, s, NULL, "row written, message acked");
         }
         slot_free(w->picked[i]);
     }
