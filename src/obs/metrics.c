@@ -511,20 +511,20 @@ static enum edw_err render_leases(struct edw_buf *out)
     return err;
 }
 
+/* Announced always; the series exist once a worker has looked at the queue (the consumer,
+ * with the endpoint on). */
 static enum edw_err render_depth(struct edw_buf *out)
 {
+    static const char *const states[] = {"visible", "in_flight", "poison"};
+    enum edw_err err = edw_prom_family(out, "edw_queue_depth", "gauge",
+                                       "Messages in the queue as this worker last saw them (the "
+                                       "signal KEDA scales on): visible, leased (in_flight), and "
+                                       "poison.");
     pthread_mutex_lock(&s_depth_lock);
-    enum edw_err err = EDW_OK;
-    if (s_depth.known) {
-        static const char *const states[] = {"visible", "in_flight", "poison"};
-        uint64_t values[] = {s_depth.visible, s_depth.in_flight, s_depth.poison};
-        err = edw_prom_family(out, "edw_queue_depth", "gauge",
-                              "Messages in the queue as this worker last saw them (the signal "
-                              "KEDA scales on): visible, leased (in_flight), and poison.");
-        for (size_t i = 0; i < ARRAY_LEN(states) && !err; i++) {
-            struct edw_label l[] = {{"queue", s_depth.queue}, {"state", states[i]}};
-            err = edw_prom_sample_u64(out, "edw_queue_depth", l, 2, values[i]);
-        }
+    uint64_t values[] = {s_depth.visible, s_depth.in_flight, s_depth.poison};
+    for (size_t i = 0; i < ARRAY_LEN(states) && !err && s_depth.known; i++) {
+        struct edw_label l[] = {{"queue", s_depth.queue}, {"state", states[i]}};
+        err = edw_prom_sample_u64(out, "edw_queue_depth", l, 2, values[i]);
     }
     pthread_mutex_unlock(&s_depth_lock);
     return err;
@@ -556,12 +556,12 @@ static uint64_t hist_count(const struct edw_histogram *h)
     return n;
 }
 
-/* requests or retries: only the series that have counted something. */
+/* requests or retries: only the series that have counted something. The family itself is
+ * always announced, so every scrape names every metric edw has (dashboards check against it). */
 static enum edw_err render_backend_counts(struct edw_buf *out, const char *name, const char *help,
                                           const char *result_label, bool retries)
 {
-    enum edw_err err = EDW_OK;
-    bool header = false;
+    enum edw_err err = edw_prom_family(out, name, "counter", help);
     for (size_t b = 0; b <= MAX_BACKENDS && !err; b++) {
         struct backend_slot *s = &s_m.backends[b];
         for (size_t op = 0; op < EDW_OP_N && !err; op++) {
@@ -569,14 +569,10 @@ static enum edw_err render_backend_counts(struct edw_buf *out, const char *name,
                 uint64_t v = get(retries ? &s->retries[op][r] : &s->requests[op][r]);
                 if (v == 0)
                     continue;
-                if (!header)
-                    err = edw_prom_family(out, name, "counter", help);
-                header = true;
                 struct edw_label l[] = {{"backend", slot_name(b)},
                                         {"operation", s_op_names[op]},
                                         {result_label, s_results[r]}};
-                if (!err)
-                    err = edw_prom_sample_u64(out, name, l, 3, v);
+                err = edw_prom_sample_u64(out, name, l, 3, v);
             }
         }
     }
@@ -595,19 +591,16 @@ static enum edw_err render_backends(struct edw_buf *out)
                                     "Failed backend calls that will be retried after a "
                                     "backoff, by the error that made them fail.",
                                     "reason", true);
-    bool header = false;
+    if (!err)
+        err = edw_prom_family(out, dname, "histogram",
+                              "Duration of calls to the queue and table services.");
     for (size_t b = 0; b <= MAX_BACKENDS && !err; b++) {
         for (size_t op = 0; op < EDW_OP_N && !err; op++) {
             const struct edw_histogram *h = &s_m.backends[b].duration[op];
             if (hist_count(h) == 0)
                 continue;
-            if (!header)
-                err = edw_prom_family(out, dname, "histogram",
-                                      "Duration of calls to the queue and table services.");
-            header = true;
             struct edw_label l[] = {{"backend", slot_name(b)}, {"operation", s_op_names[op]}};
-            if (!err)
-                err = edw_prom_histogram(out, dname, l, 2, h);
+            err = edw_prom_histogram(out, dname, l, 2, h);
         }
     }
     return err;

@@ -111,6 +111,7 @@ done
 
 grep -q "queue-marker-obs" "$OUT" || fail "the capture misses output: the control marker is absent"
 grep -q '"level":"debug"' "$OUT" || fail "no debug lines captured"
+! grep -q "Sanitizer" "$OUT" || fail "a command crashed under a sanitizer (see $OUT)"
 if grep -n -e "$MARKER" -e "$PLAIN" -e "${MARKER%%=*}" "$OUT" >&2; then
     fail "a secret value appears in the output above (full capture in $OUT)"
 fi

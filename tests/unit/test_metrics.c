@@ -138,9 +138,14 @@ static void message_counters_always_present(void **state)
     const char *info = strstr(t, "\nedw_build_info{version=\"");
     assert_non_null(info);
     assert_non_null(strstr(info, "\"} 1\n"));
-    /* nothing about backends, depth or retries until they happen */
-    assert_null(strstr(t, "edw_backend_"));
-    assert_null(strstr(t, "edw_queue_depth"));
+    /* backend families are announced, but have no series until calls happen */
+    assert_non_null(strstr(t, "# TYPE edw_backend_requests_total counter\n"));
+    assert_non_null(strstr(t, "# TYPE edw_backend_retries_total counter\n"));
+    assert_non_null(strstr(t, "# TYPE edw_backend_request_duration_seconds histogram\n"));
+    assert_null(strstr(t, "\nedw_backend_"));
+    /* the depth gauge has series only once a worker has looked */
+    assert_non_null(strstr(t, "# TYPE edw_queue_depth gauge\n"));
+    assert_null(strstr(t, "\nedw_queue_depth{"));
     free(t);
 }
 
