@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +13,26 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t s_stop_signals;
-static volatile sig_atomic_t s_hard_exit_after = 2;
+/* Lock-free atomics: safe in a signal handler, and read by every pipeline thread (a volatile
+ * sig_atomic_t is only the former). */
+static atomic_uint s_stop_signals;
+static atomic_uint s_hard_exit_after = 2;
 
 static void on_signal(int sig)
 {
-    s_stop_signals++;
-    if (sig == SIGINT && s_stop_signals >= s_hard_exit_after)
+    unsigned n = atomic_fetch_add(&s_stop_signals, 1) + 1;
+    if (sig == SIGINT && n >= atomic_load(&s_hard_exit_after))
         _exit(130); /* impatient Ctrl-C: leases simply expire and are redelivered */
 }
 
 void edw_cli_set_hard_exit_after(unsigned n)
 {
-    s_hard_exit_after = (sig_atomic_t)n;
+    atomic_store(&s_hard_exit_after, n);
 }
 
 unsigned edw_cli_stop_count(void)
 {
-    return (unsigned)s_stop_signals;
+    return atomic_load(&s_stop_signals);
 }
 
 void edw_cli_install_signals(void)
@@ -47,7 +50,7 @@ void edw_cli_install_signals(void)
 bool edw_cli_stop_requested(void *ctx)
 {
     (void)ctx;
-    return s_stop_signals > 0;
+    return atomic_load(&s_stop_signals) > 0;
 }
 
 static int usage(const struct edw_cli *cli, FILE *to)

@@ -3,7 +3,8 @@
 # The metrics endpoint of a real run: a scrape taken while the consumer works (and one while
 # the producer sends) passes `promtool check metrics`; after the run the counters agree with
 # `edw verify` and with the consumer's own summary; the queue-depth gauge agrees with
-# `edw queue depth`; /healthz stays 200 while the consumer idles.
+# `edw queue depth`; /healthz stays 200 while the consumer idles. The consumer runs two
+# pipelines (threads): the counters are the sum over both.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -40,7 +41,7 @@ log "producer scrape ok"
 # --- the consumer: a live scrape, then the counters after the run ----------------------------
 port=$(free_port)
 start_bg "$EDW_BIN" consume --http-port "$port" --http-addr 127.0.0.1 --handler work:20 \
-    --concurrency 4 --batch 8 --poll-max 1000 --json >"$TEST_DIR/consume.out"
+    --pipelines 2 --concurrency 4 --batch 8 --poll-max 1000 --json >"$TEST_DIR/consume.out"
 consumer=$BG_PID
 mid_run() {
     scrape "$port" /metrics >"$TEST_DIR/live.prom" || return 1
