@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
     libssl-dev libexpat1-dev libmicrohttpd-dev)
 TEST_PKGS=(libcmocka-dev jq sqlite3 libxml2-utils procps shellcheck clang libclang-rt-14-dev nodejs npm openssl curl
-    umoci)
+    umoci prometheus)
 
+# prometheus: only for promtool (checks scrapes, alert rules and dashboard queries). Its
+# service is not started: Debian's policy-rc.d in containers, and no systemd, see to that.
 want=("${BUILD_PKGS[@]}")
 [[ "${1:-}" == "--build-only" ]] || want+=("${TEST_PKGS[@]}")
 

@@ -33,6 +33,7 @@ struct edw_config {
     bool help;
     bool poison; /* queue peek/clear/depth: act on the poison queue */
     long long http_port;
+    char *http_addr;
     double shutdown_grace_s;
     long long sqlite_busy_timeout_ms;
     char *sqlite_sync;

@@ -25,6 +25,10 @@ struct edw_worker_opts {
     int64_t exit_when_idle_us;  /* 0: run until stopped */
     int64_t shutdown_grace_us;  /* time to finish started work after a stop request */
     int64_t poll_max_us;        /* longest pause between polls of an empty queue */
+    /* Metrics: refresh the edw_queue_depth gauge of `queue_name` this often (0 = never). With
+     * several pipelines in a process, only one of them polls each interval. */
+    const char *queue_name;
+    int64_t depth_interval_us;
 };
 
 struct edw_worker_stats {

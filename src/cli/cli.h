@@ -33,6 +33,12 @@ void edw_cli_cleanup(struct edw_cli *cli);
 bool edw_cli_open_queue(struct edw_cli *cli, struct edw_queue **out);
 bool edw_cli_open_store(struct edw_cli *cli, struct edw_store **out);
 
+struct edw_obs_server;
+/* Mark the configuration loaded (readiness) and, when --http-port is not 0, serve /metrics,
+ * /healthz and /readyz on --http-addr. `*out` is NULL when the port is 0. Returns false,
+ * with the reason printed, when the port cannot be served. Stop with edw_obs_server_stop. */
+bool edw_cli_obs_start(const struct edw_cli *cli, struct edw_obs_server **out);
+
 /* Print a failure as "edw NAME: message" on stderr. */
 void edw_cli_fail(const struct edw_cli *cli, enum edw_err rc, const struct edw_error *err);
 

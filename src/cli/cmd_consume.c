@@ -8,10 +8,14 @@
 
 #include "cli.h"
 #include "edw/handler.h"
+#include "edw/health.h"
 #include "edw/log.h"
 #include "edw/worker.h"
 
-static struct edw_worker_opts opts_from(const struct edw_config *c)
+/* How often a consumer that serves metrics refreshes the queue-depth gauge. */
+#define DEPTH_INTERVAL_US 5000000
+
+static struct edw_worker_opts opts_from(const struct edw_config *c, bool metrics)
 {
     struct edw_worker_opts o = {
         .concurrency = (size_t)c->concurrency,
@@ -23,6 +27,8 @@ static struct edw_worker_opts opts_from(const struct edw_config *c)
         .exit_when_idle_us = (int64_t)(c->exit_when_idle_s * 1e6),
         .shutdown_grace_us = (int64_t)(c->shutdown_grace_s * 1e6),
         .poll_max_us = (int64_t)c->poll_max_ms * 1000,
+        .queue_name = c->queue_name,
+        .depth_interval_us = metrics ? DEPTH_INTERVAL_US : 0,
     };
     return o;
 }
@@ -93,12 +99,14 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
 
 /* Run the pipelines; the first one runs on this thread. Returns the first failure. */
 static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
-                                  struct edw_worker_stats *sum, struct edw_error *err)
+                                  bool metrics, struct edw_worker_stats *sum,
+                                  struct edw_error *err)
 {
     size_t n = (size_t)cli->cfg.pipelines;
     struct pipeline *ps = edw_xcalloc(n, sizeof(*ps));
     for (size_t i = 0; i < n; i++) {
-        ps[i] = (struct pipeline){.cli = cli, .handler = h, .opts = opts_from(&cli->cfg)};
+        ps[i] = (struct pipeline){
+            .cli = cli, .handler = h, .opts = opts_from(&cli->cfg, metrics)};
         if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
             ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
     }
@@ -121,10 +129,11 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
 int edw_cmd_consume(int argc, char **argv)
 {
     struct edw_cli cli;
+    struct edw_handler *h = NULL;
+    struct edw_obs_server *srv = NULL;
     int code = edw_cli_init(&cli, EDW_CMD_CONSUME, "consume", argc, argv);
     if (code >= 0)
         goto out;
-    struct edw_handler *h = NULL;
     struct edw_error err = {0};
     code = EDW_EXIT_FAIL;
     enum edw_err rc = edw_handler_new(cli.cfg.handler, &h, &err);
@@ -133,19 +142,26 @@ int edw_cmd_consume(int argc, char **argv)
         code = EDW_EXIT_USAGE;
         goto out;
     }
+    if (!edw_cli_obs_start(&cli, &srv)) {
+        code = EDW_EXIT_USAGE;
+        goto out;
+    }
     struct edw_worker_stats st;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,
              cli.cfg.batch);
-    rc = run_pipelines(&cli, h, &st, &err);
+    rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else
         code = EDW_EXIT_OK;
     report(&cli, &st);
-    edw_handler_destroy(h);
 out:
+    /* Served until the pipelines have drained, so scrapes during shutdown see the counters
+     * of the work finished in the grace period. */
+    edw_obs_server_stop(srv);
+    edw_handler_destroy(h);
     edw_cli_cleanup(&cli);
     return code;
 }

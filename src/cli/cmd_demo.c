@@ -141,6 +141,8 @@ static char **consumer_argv(const struct edw_config *c)
     ARG("--max-dequeue", "%lld", c->max_dequeue);
     ARG("--shutdown-grace", "%g", c->shutdown_grace_s);
     ARG("--log-level", "%s", c->log_level);
+    /* Replicas share this machine: an inherited EDW_HTTP_PORT could be bound by one only. */
+    ARG("--http-port", "%d", 0);
 #undef ARG
     return argv;
 }

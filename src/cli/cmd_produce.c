@@ -2,17 +2,23 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "edw/health.h"
 #include "edw/producer.h"
 
 int edw_cmd_produce(int argc, char **argv)
 {
     struct edw_cli cli;
+    struct edw_obs_server *srv = NULL;
     int code = edw_cli_init(&cli, EDW_CMD_PRODUCE, "produce", argc, argv);
     if (code >= 0)
         goto out;
     struct edw_queue *q = NULL;
     struct edw_store *s = NULL;
     code = EDW_EXIT_FAIL;
+    if (!edw_cli_obs_start(&cli, &srv)) {
+        code = EDW_EXIT_USAGE;
+        goto close;
+    }
     if (!edw_cli_open_queue(&cli, &q) || !edw_cli_open_store(&cli, &s))
         goto close;
     const struct edw_config *c = &cli.cfg;
@@ -44,6 +50,7 @@ close:
     edw_queue_close(q);
     edw_store_close(s);
 out:
+    edw_obs_server_stop(srv);
     edw_cli_cleanup(&cli);
     return code;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,28 +8,31 @@
 
 #include "cli.h"
 #include "edw/clock.h"
+#include "edw/health.h"
 #include "edw/log.h"
 
 extern char **environ;
 
-static volatile sig_atomic_t s_stop_signals;
-static volatile sig_atomic_t s_hard_exit_after = 2;
+/* Lock-free atomics: safe in a signal handler, and read by every pipeline thread (a volatile
+ * sig_atomic_t is only the former). */
+static atomic_uint s_stop_signals;
+static atomic_uint s_hard_exit_after = 2;
 
 static void on_signal(int sig)
 {
-    s_stop_signals++;
-    if (sig == SIGINT && s_stop_signals >= s_hard_exit_after)
+    unsigned n = atomic_fetch_add(&s_stop_signals, 1) + 1;
+    if (sig == SIGINT && n >= atomic_load(&s_hard_exit_after))
         _exit(130); /* impatient Ctrl-C: leases simply expire and are redelivered */
 }
 
 void edw_cli_set_hard_exit_after(unsigned n)
 {
-    s_hard_exit_after = (sig_atomic_t)n;
+    atomic_store(&s_hard_exit_after, n);
 }
 
 unsigned edw_cli_stop_count(void)
 {
-    return (unsigned)s_stop_signals;
+    return atomic_load(&s_stop_signals);
 }
 
 void edw_cli_install_signals(void)
@@ -46,7 +50,7 @@ void edw_cli_install_signals(void)
 bool edw_cli_stop_requested(void *ctx)
 {
     (void)ctx;
-    return s_stop_signals > 0;
+    return atomic_load(&s_stop_signals) > 0;
 }
 
 static int usage(const struct edw_cli *cli, FILE *to)
@@ -57,6 +61,24 @@ static int usage(const struct edw_cli *cli, FILE *to)
         fprintf(to, "usage: edw %s [options]\n\noptions:\n%s", cli->name, edw_buf_cstr(&b));
     edw_buf_cleanup(&b);
     return to == stdout ? EDW_EXIT_OK : EDW_EXIT_USAGE;
+}
+
+/* At debug level, the effective configuration, one line per setting, secrets as ***. */
+static void log_config(const struct edw_config *cfg)
+{
+    if (g_edw_log_level > EDW_LOG_DEBUG)
+        return;
+    struct edw_buf b;
+    edw_buf_init(&b, 1 << 20);
+    if (edw_config_dump(cfg, false, &b) == EDW_OK) {
+        for (char *line = b.ptr, *end; line && *line; line = end + 1) {
+            end = strchr(line, '\n');
+            if (!end)
+                break;
+            edw_debug("config", "%.*s", (int)(end - line), line);
+        }
+    }
+    edw_buf_cleanup(&b);
 }
 
 int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
@@ -84,6 +106,7 @@ int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
     enum edw_log_level level = EDW_LOG_INFO;
     if (edw_log_parse_level(cli->cfg.log_level, &level))
         g_edw_log_level = level;
+    log_config(&cli->cfg);
     cli->backend = edw_backend_find(cli->cfg.backend);
     if (!cli->backend) {
         fprintf(stderr, "edw %s: backend '%s' is not available in this build (have: %s)\n",
@@ -129,4 +152,41 @@ void edw_cli_json(const struct edw_cli *cli, const struct edw_buf *json)
         printf("%s\n", edw_buf_cstr(json));
         fflush(stdout);
     }
+}
+
+/* Liveness allows a worker loop to be this late: longer than any single backend call may
+ * block (a busy SQLite lock, an HTTP timeout), and at least one lease length, since a loop
+ * stuck that long is losing its leases anyway. */
+static int64_t stall_allowance_us(const struct edw_config *c)
+{
+    int64_t us = 60 * 1000000LL;
+    if (c->visibility_s * 1000000LL > us)
+        us = c->visibility_s * 1000000LL;
+    if (2 * c->sqlite_busy_timeout_ms * 1000LL > us)
+        us = 2 * c->sqlite_busy_timeout_ms * 1000LL;
+    return us;
+}
+
+bool edw_cli_obs_start(const struct edw_cli *cli, struct edw_obs_server **out)
+{
+    *out = NULL;
+    edw_health_set_config_ok(true);
+    if (cli->cfg.http_port == 0)
+        return true;
+    struct edw_obs_server_opts o = {
+        .addr = cli->cfg.http_addr,
+        .port = (unsigned)cli->cfg.http_port,
+        .stall_us = stall_allowance_us(&cli->cfg),
+        .failure_window_us = 30 * 1000000LL, /* a failed call stops counting after 30 s */
+        .clock = cli->deps.clock,
+    };
+    struct edw_error err = {0};
+    enum edw_err rc = edw_obs_server_start(&o, out, &err);
+    if (rc) {
+        edw_cli_fail(cli, rc, &err);
+        return false;
+    }
+    edw_info("http", "serving /metrics, /healthz and /readyz on %s port %u", o.addr,
+             edw_obs_server_port(*out));
+    return true;
 }

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "edw/alloc.h"
+#include "edw/health.h"
 #include "edw/log.h"
+#include "edw/metrics.h"
 #include "edw/payload.h"
 #include "edw/token_bucket.h"
 
@@ -31,6 +33,7 @@ struct producer {
     struct edw_run run;
     struct edw_buf *bodies; /* one buffer per batch slot, reused */
     struct edw_str *views;
+    int health_id; /* heartbeat slot (edw/health.h) */
 };
 
 static bool stop_requested(const struct producer *p)
@@ -59,7 +62,10 @@ static enum edw_err send_batch(struct producer *p, uint64_t first, size_t n,
             return rc;
         if (stop_requested(p))
             return rc;
-        edw_clock_sleep_us(clock, delay + rand() % (delay / 2 + 1));
+        edw_metrics_backend_retry(edw_queue_ops_of(p->deps->queue)->name, EDW_OP_SEND, rc);
+        int64_t pause = delay + rand() % (delay / 2 + 1);
+        edw_health_pipeline_beat(p->health_id, EDW_PIPE_IDLE, edw_clock_mono_us(clock), pause);
+        edw_clock_sleep_us(clock, pause);
         delay = delay < 3200000 ? delay * 2 : delay;
     }
 }
@@ -85,6 +91,8 @@ static enum edw_err produce(struct producer *p, struct edw_producer_stats *stats
     enum edw_err rc = EDW_OK;
     int64_t now = start;
     while (!rc && more(p, p->run.sent, start, now)) {
+        /* Every pause below is at most 100 ms; the retry loop beats on its own. */
+        edw_health_pipeline_beat(p->health_id, EDW_PIPE_BUSY, now, 100000);
         size_t want = o->batch;
         if (o->count && o->count - p->run.sent < want)
             want = (size_t)(o->count - p->run.sent);
@@ -104,8 +112,10 @@ static enum edw_err produce(struct producer *p, struct edw_producer_stats *stats
             edw_clock_sleep_us(clock, wait < 100000 ? wait : 100000);
         } else {
             rc = send_batch(p, p->run.sent + 1, n, err);
-            if (!rc)
+            if (!rc) {
                 p->run.sent += n;
+                edw_metrics_producer_sent(n);
+            }
             if (!rc && o->sent_counter)
                 atomic_store(o->sent_counter, p->run.sent);
         }
@@ -141,7 +151,9 @@ enum edw_err edw_producer_run(const struct edw_producer_deps *deps,
     for (size_t i = 0; i < opts->batch; i++)
         edw_buf_init(&p.bodies[i], 16 * 1024 * 1024);
     edw_info("producer", "run %s started", p.run.id);
+    p.health_id = edw_health_pipeline_add(edw_clock_mono_us(deps->clock));
     rc = produce(&p, stats, err);
+    edw_health_pipeline_remove(p.health_id);
     p.run.finished_us = edw_clock_wall_us(deps->clock);
     enum edw_err saved = edw_store_run_save(deps->store, &p.run, rc ? NULL : err);
     for (size_t i = 0; i < opts->batch; i++)

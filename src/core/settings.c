@@ -32,6 +32,8 @@ const struct edw_setting edw_settings[] = {
      "queue peek/clear: the poison queue instead of the main queue"},
     {"http-port", "EDW_HTTP_PORT", NULL, EDW_SET_INT, "0", 0, 65535, NULL, NETWORK,
      OFF(http_port), "metrics and health port (0 = off)"},
+    {"http-addr", "EDW_HTTP_ADDR", NULL, EDW_SET_STRING, "0.0.0.0", 0, 0, NULL, NETWORK,
+     OFF(http_addr), "address the metrics and health port listens on (IPv4 or IPv6)"},
     {"shutdown-grace", "EDW_SHUTDOWN_GRACE", NULL, EDW_SET_DOUBLE, "25", 0, 3600, NULL, WORKER,
      OFF(shutdown_grace_s), "seconds to finish in-flight work after SIGTERM"},
     {"sqlite-busy-timeout", "EDW_SQLITE_BUSY_TIMEOUT_MS", NULL, EDW_SET_INT, "10000", 1, 600000,

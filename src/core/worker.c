@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "edw/alloc.h"
+#include "edw/health.h"
 #include "edw/log.h"
+#include "edw/metrics.h"
 #include "edw/payload.h"
 #include "edw/timefmt.h"
 #include "pool.h"
@@ -23,6 +25,8 @@ struct slot {
     struct edw_payload payload;
     struct edw_job job;
     int64_t lease_until_us; /* monotonic */
+    int64_t received_us;    /* monotonic */
+    bool held;              /* counted in edw_messages_in_flight */
     char src_stamp[EDW_STAMP_LEN + 1];
     char dest_stamp[EDW_STAMP_LEN + 1];
 };
@@ -38,6 +42,7 @@ struct worker {
     bool shared_txn; /* queue and store commit together (same database) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
     unsigned failures;        /* consecutive backend failures, for the backoff */
+    int health_id;            /* heartbeat slot (edw/health.h) */
     /* scratch arrays sized nslots, reused every iteration */
     struct edw_msg **msgs;
     struct slot **picked;
@@ -52,6 +57,8 @@ static int64_t now_us(const struct worker *w)
 
 static void slot_free(struct slot *s)
 {
+    if (s->held)
+        edw_metrics_in_flight_add(-1);
     edw_msg_cleanup(&s->msg);
     edw_payload_cleanup(&s->payload);
     edw_handler_result_cleanup(&s->job.result);
@@ -67,9 +74,11 @@ static size_t live_slots(const struct worker *w, enum slot_state only)
     return n;
 }
 
-static void backend_failed(struct worker *w)
+/* A backend write or receive failed with `rc`: back off, then the loop tries again. */
+static void backend_failed(struct worker *w, enum edw_op op, enum edw_err rc)
 {
     w->stats->backend_errors++;
+    edw_metrics_backend_retry(edw_queue_ops_of(w->deps->queue)->name, op, rc);
     unsigned shift = w->failures < 6 ? w->failures : 6;
     int64_t delay = (int64_t)50000 << shift; /* 50 ms .. 3.2 s */
     delay += rand() % (delay / 2 + 1);       /* jitter, so consumers do not retry in step */
@@ -77,26 +86,30 @@ static void backend_failed(struct worker *w)
     w->failures++;
 }
 
-static void log_msg(enum edw_log_level level, const struct slot *s, const char *reason,
-                    const char *fmt)
+static void log_msg(const struct worker *w, enum edw_log_level level, const struct slot *s,
+                    const char *reason, const char *fmt)
 {
-    struct edw_log_field f[] = {{"message_id", s->msg.id, 0},
+    struct edw_log_field f[] = {{"backend", edw_queue_ops_of(w->deps->queue)->name, 0},
+                                {"message_id", s->msg.id, 0},
                                 {"dequeue_count", NULL, (long long)s->msg.dequeue_count},
                                 {"reason", reason, 0}};
-    EDW_LOG_FIELDS(level, "worker", f, reason ? 3 : 2, "%s", fmt);
+    EDW_LOG_FIELDS(level, "worker", f, reason ? 4 : 3, "%s", fmt);
 }
 
 /* Quarantine a message with its reason. A lost lease or a failed move just drops our copy:
  * the message stays in the queue and whoever holds it next decides again. */
-static void poison(struct worker *w, struct slot *s, const char *reason)
+static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why,
+                   const char *reason)
 {
     struct edw_error err = {0};
     enum edw_err rc = edw_queue_poison(w->deps->queue, &s->msg, reason, &err);
     if (rc == EDW_OK) {
         w->stats->poisoned++;
-        log_msg(EDW_LOG_WARN, s, reason, "message moved to the poison queue");
+        edw_metrics_poisoned(why);
+        log_msg(w, EDW_LOG_WARN, s, reason, "message moved to the poison queue");
     } else if (rc == EDW_ERR_CONFLICT) {
         w->stats->lost_leases++;
+        edw_metrics_lease_lost(1);
     } else {
         w->stats->backend_errors++;
     }
@@ -109,18 +122,22 @@ static void admit(struct worker *w, struct slot *s)
     char reason[256];
     const struct edw_worker_opts *o = w->opts;
     w->stats->received++;
-    s->lease_until_us = now_us(w) + (int64_t)o->visibility_s * 1000000;
+    edw_metrics_received(1);
+    s->received_us = now_us(w);
+    s->lease_until_us = s->received_us + (int64_t)o->visibility_s * 1000000;
     if (s->msg.dequeue_count > o->max_dequeue) {
         snprintf(reason, sizeof(reason),
                  "delivered %u times, more than max-dequeue %u (a consumer probably died or "
                  "timed out on it)",
                  s->msg.dequeue_count, o->max_dequeue);
-        poison(w, s, reason);
+        poison(w, s, EDW_POISON_MAX_DEQUEUE, reason);
         return;
     }
     if (edw_payload_parse(s->msg.body, s->msg.body_len, o->max_body_bytes, &s->payload, reason,
                           sizeof(reason)) != EDW_OK) {
-        poison(w, s, reason);
+        poison(w, s, s->msg.body_len > o->max_body_bytes ? EDW_POISON_TOO_LARGE
+                                                          : EDW_POISON_INVALID_BODY,
+               reason);
         return;
     }
     s->state = SLOT_QUEUED;
@@ -182,14 +199,15 @@ static void handle_failure(struct worker *w, struct slot *s)
         return;
     }
     w->stats->failed++;
+    edw_metrics_handler_failed();
     char reason[400];
     if (s->msg.dequeue_count >= w->opts->max_dequeue) {
         snprintf(reason, sizeof(reason), "handler failed %u times; last error: %s",
                  s->msg.dequeue_count, s->job.result.error);
-        poison(w, s, reason);
+        poison(w, s, EDW_POISON_HANDLER, reason);
         return;
     }
-    log_msg(EDW_LOG_WARN, s, s->job.result.error, "handler failed; will retry");
+    log_msg(w, EDW_LOG_WARN, s, s->job.result.error, "handler failed; will retry");
     unsigned shift = s->msg.dequeue_count > 1 ? s->msg.dequeue_count - 1 : 0;
     unsigned delay = w->opts->retry_delay_s << (shift < 12 ? shift : 12);
     struct slot *one[] = {s};
@@ -225,8 +243,9 @@ static void store_done(struct worker *w)
     }
     if (n == 0 || now_us(w) < w->backoff_until_us)
         return;
-    if (edw_store_upsert(w->deps->store, w->rows, n, NULL) != EDW_OK) {
-        backend_failed(w);
+    enum edw_err rc = edw_store_upsert(w->deps->store, w->rows, n, NULL);
+    if (rc) {
+        backend_failed(w, EDW_OP_UPSERT, rc);
         return;
     }
     w->failures = 0;
@@ -246,17 +265,25 @@ static void ack_stored(struct worker *w)
     }
     if (n == 0 || now_us(w) < w->backoff_until_us)
         return;
-    if (edw_queue_ack(w->deps->queue, w->msgs, n, w->results, NULL) != EDW_OK) {
-        backend_failed(w);
+    enum edw_err rc = edw_queue_ack(w->deps->queue, w->msgs, n, w->results, NULL);
+    if (rc) {
+        backend_failed(w, EDW_OP_ACK, rc);
         return;
     }
     w->failures = 0;
+    int64_t now = now_us(w);
     for (size_t i = 0; i < n; i++) {
+        struct slot *s = w->picked[i];
         w->stats->processed++;
+        edw_metrics_stored((double)(now - s->received_us) / 1e6,
+                           (double)(s->job.finished_wall_us - s->payload.src_us) / 1e6);
         if (w->results[i] == EDW_ERR_CONFLICT) {
             /* Our row is written; the new owner will write the same key again. */
             w->stats->lost_leases++;
-            log_msg(EDW_LOG_INFO, w->picked[i], NULL, "lease lost before ack; row kept");
+            edw_metrics_lease_lost(1);
+            log_msg(w, EDW_LOG_INFO, s, NULL, "lease lost before ack; row kept");
+        } else {
+            log_msg(w, EDW_LOG_DEBUG, s, NULL, "row written, message acked");
         }
         slot_free(w->picked[i]);
     }
@@ -269,14 +296,16 @@ static void flush(struct worker *w)
 {
     bool atomic = w->shared_txn && live_slots(w, SLOT_DONE) > 0 &&
                   now_us(w) >= w->backoff_until_us;
-    if (atomic && edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, NULL) != EDW_OK) {
-        backend_failed(w);
+    enum edw_err rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, NULL) : EDW_OK;
+    if (rc) {
+        backend_failed(w, EDW_OP_TRANSACTION, rc);
         return;
     }
     store_done(w);
     ack_stored(w);
-    if (atomic && edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, NULL) != EDW_OK)
-        backend_failed(w);
+    rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, NULL) : EDW_OK;
+    if (rc)
+        backend_failed(w, EDW_OP_TRANSACTION, rc);
 }
 
 /* Renew leases that have less than a third of the visibility timeout left. */
@@ -303,8 +332,10 @@ static void renew_leases(struct worker *w)
         if (w->results[i] == EDW_OK) {
             w->picked[i]->lease_until_us = now + vis;
             w->stats->extended++;
+            edw_metrics_lease_extended(1);
         } else {
             w->stats->lost_leases++;
+            edw_metrics_lease_lost(1);
             w->picked[i]->lease_until_us = now + vis; /* do not ask again every loop */
         }
     }
@@ -323,7 +354,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
     enum edw_err rc = edw_queue_receive(w->deps->queue, want, w->opts->visibility_s, &batch, err);
     if (rc) {
         if (edw_err_retryable(rc))
-            backend_failed(w);
+            backend_failed(w, EDW_OP_RECEIVE, rc);
         else
             *fatal = rc;
         edw_msg_batch_cleanup(&batch);
@@ -335,6 +366,8 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         if (w->slots[i].state != SLOT_FREE)
             continue;
         edw_msg_move(&w->slots[i].msg, &batch.msgs[k++]);
+        w->slots[i].held = true;
+        edw_metrics_in_flight_add(1);
         admit(w, &w->slots[i]);
     }
     size_t got = batch.n;
@@ -350,6 +383,7 @@ static void release_queued(struct worker *w)
         if (w->slots[i].state == SLOT_QUEUED)
             w->picked[n++] = &w->slots[i];
     w->stats->released += n;
+    edw_metrics_lease_released(n);
     release(w, w->picked, n, 0);
 }
 
@@ -370,7 +404,22 @@ static void abandon(struct worker *w)
         if (w->slots[i].state != SLOT_FREE)
             w->picked[n++] = &w->slots[i];
     w->stats->released += n;
+    edw_metrics_lease_released(n);
     release(w, w->picked, n, 0);
+}
+
+/* Refresh the queue-depth gauge every `depth_interval_us`, one pipeline at a time. A failure
+ * is counted and logged by the wrapper; the gauge keeps its last value. */
+static void sample_depth(struct worker *w)
+{
+    const struct edw_worker_opts *o = w->opts;
+    if (o->depth_interval_us <= 0 || !o->queue_name ||
+        !(edw_queue_ops_of(w->deps->queue)->caps & EDW_QCAP_DEPTH) ||
+        !edw_metrics_depth_due(now_us(w), o->depth_interval_us))
+        return;
+    struct edw_queue_depth d = {0};
+    if (edw_queue_depth(w->deps->queue, &d, NULL) == EDW_OK)
+        edw_metrics_queue_depth(o->queue_name, d.visible, d.in_flight, d.poison);
 }
 
 static void pause_briefly(struct worker *w, int64_t us)
@@ -388,8 +437,11 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
     bool stopping = false;
     enum edw_err fatal = EDW_OK;
     for (;;) {
+        edw_health_pipeline_beat(w->health_id, stopping ? EDW_PIPE_DRAINING : EDW_PIPE_BUSY,
+                                 now_us(w), 0);
         if (!stopping && w->deps->should_stop && w->deps->should_stop(w->deps->stop_ctx)) {
             stopping = true;
+            edw_health_pipeline_beat(w->health_id, EDW_PIPE_DRAINING, now_us(w), 0);
             deadline = now_us(w) + o->shutdown_grace_us;
             release_queued(w);
             edw_info("worker", "stopping: %zu messages in flight, grace %.1f s",
@@ -403,6 +455,8 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
             collect_finished(w);
         flush(w);
         renew_leases(w);
+        if (!stopping)
+            sample_depth(w);
         size_t live = live_slots(w, SLOT_FREE);
         int64_t now = now_us(w);
         if (stopping && (live == 0 || now >= deadline)) {
@@ -422,6 +476,7 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
         }
         if (o->exit_when_idle_us > 0 && now - idle_since >= o->exit_when_idle_us)
             break;
+        edw_health_pipeline_beat(w->health_id, EDW_PIPE_IDLE, now, poll_us);
         edw_clock_sleep_us(w->deps->clock, poll_us);
         poll_us = poll_us * 2 < o->poll_max_us ? poll_us * 2 : o->poll_max_us;
     }
@@ -449,7 +504,9 @@ enum edw_err edw_worker_run(const struct edw_worker_deps *deps,
     if (deps->handler->blocking)
         w.pool = edw_pool_new(deps->handler, deps->clock, opts->concurrency);
     int64_t start = edw_clock_mono_us(deps->clock);
+    w.health_id = edw_health_pipeline_add(start);
     enum edw_err rc = loop(&w, err);
+    edw_health_pipeline_remove(w.health_id);
     stats->seconds = (double)(edw_clock_mono_us(deps->clock) - start) / 1e6;
     edw_pool_destroy(w.pool);
     for (size_t i = 0; i < w.nslots; i++)

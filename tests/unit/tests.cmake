@@ -20,3 +20,5 @@ target_compile_definitions(test_sigv4_json PRIVATE
 set_tests_properties(unit_sigv4_json PROPERTIES LABELS "unit;vectors")
 edw_unit_test(aws_parse_fuzz)
 set_tests_properties(unit_aws_parse_fuzz PROPERTIES LABELS "unit;fuzz-smoke")
+edw_unit_test(metrics)
+edw_unit_test(health)

@@ -40,6 +40,10 @@ const MODELS = {
     "karpenter.sh/v1/NodePool": "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool",
     "karpenter.k8s.aws/v1/EC2NodeClass":
         "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass",
+    "monitoring.coreos.com/v1/PodMonitor":
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
+    "monitoring.coreos.com/v1/PrometheusRule":
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
 };
 
 const problems = [];
