@@ -8,9 +8,12 @@
 
 extern const struct edw_queue_ops edw_sqlite_queue_ops;
 extern const struct edw_store_ops edw_sqlite_store_ops;
+extern const struct edw_queue_ops edw_azure_queue_ops;
+extern const struct edw_store_ops edw_azure_table_ops;
 
 static const struct edw_backend s_backends[] = {
     {"sqlite", &edw_sqlite_queue_ops, &edw_sqlite_store_ops},
+    {"azure", &edw_azure_queue_ops, &edw_azure_table_ops},
 };
 
 const struct edw_backend *edw_backend_find(const char *name)
@@ -23,5 +26,5 @@ const struct edw_backend *edw_backend_find(const char *name)
 
 const char *edw_backend_names(void)
 {
-    return "sqlite";
+    return "sqlite|azure";
 }
