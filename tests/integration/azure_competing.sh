@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Two consumers compete for one Azure queue: every message ends up as exactly one row, and
 # the queue is empty afterwards.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=azure_lib.sh
 source "$(dirname "$0")/azure_lib.sh"
 start_azurite
 

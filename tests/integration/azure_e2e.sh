@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # produce -> consume -> verify on Azurite, plus the operator commands, configuration errors
 # and secret redaction.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=azure_lib.sh
 source "$(dirname "$0")/azure_lib.sh"
 start_azurite
 

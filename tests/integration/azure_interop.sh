@@ -6,7 +6,9 @@
 #   edw's rows are read by the SDK with the sample's property names and EDM types;
 #   poisoned messages are visible to the SDK in <queue>-poison with their reason;
 #   edw works with an SDK-generated account SAS instead of the key.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=azure_lib.sh
 source "$(dirname "$0")/azure_lib.sh"
 start_azurite
 Q=interop

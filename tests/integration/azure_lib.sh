@@ -7,6 +7,7 @@
 AZURITE_ACCOUNT=devstoreaccount1
 # Azurite's documented development key: public, not a secret.
 AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# shellcheck disable=SC2034 # used by the tests that source this file
 SDK=(env "EDW_EMULATORS_DIR=$EDW_EMULATORS_DIR" node "$EDW_SOURCE_DIR/tests/interop/azure_sdk.mjs")
 # CTest's EDW_BIN/EDW_SOURCE_DIR/EDW_EMULATORS_DIR are for this script, not settings: edw
 # rejects unknown EDW_* variables as typos, so keep them out of its environment.
@@ -19,6 +20,7 @@ azurite_port() {
 }
 
 # start_azurite [azurite args...]: start it, wait until it listens, export the settings.
+# shellcheck disable=SC2120 # arguments are optional
 start_azurite() {
     local log="$TEST_DIR/azurite.log"
     [[ -f "$EDW_EMULATORS_DIR/node_modules/azurite/package.json" ]] ||
