@@ -4,7 +4,7 @@
  * The client turns a set of calls into signed requests, runs them concurrently through the
  * injected transport, and retries the ones that failed transiently: connection errors, 408,
  * 429, 500, 502, 503, 504. Each retry is a new request with a fresh x-ms-date and signature,
- * after a backoff with full jitter that is never shorter than the service's Retry-After. The
+ * after an exponential backoff with jitter that is never shorter than the service's Retry-After. The
  * sleep goes through the injected clock, so unit tests run the whole policy without waiting.
  * Other 4xx replies are final and reported with the service's error code. */
 #include "azure_common.h"
@@ -436,7 +436,10 @@ int64_t edw_azure_backoff_us(const struct edw_azure_retry_policy *p, unsigned at
         ceiling *= 2;
     if (ceiling > p->cap_us)
         ceiling = p->cap_us;
-    int64_t delay = ceiling > 0 ? (int64_t)(edw_azure_rand(rng) % (uint64_t)(ceiling + 1)) : 0;
+    /* "Equal jitter": half fixed so a busy service really gets a pause, half random so
+     * consumers that failed together do not come back together. */
+    int64_t half = ceiling / 2;
+    int64_t delay = half + (half > 0 ? (int64_t)(edw_azure_rand(rng) % (uint64_t)(half + 1)) : 0);
     if (retry_after_us > p->max_retry_after_us)
         retry_after_us = p->max_retry_after_us;
     return delay > retry_after_us ? delay : retry_after_us;
@@ -484,14 +487,17 @@ void edw_azure_fill_error(struct edw_error *err, const char *service, const char
     err->retry_after_ms = (uint32_t)(edw_azure_retry_after_us(&resp->headers) / 1000);
     snprintf(err->code, sizeof(err->code), "%s", code);
     int plen = (int)strcspn(path, "?"); /* the query may carry a SAS: never shown */
+    const char *hint = strcmp(code, "QueueNotFound") == 0   ? " (create it: edw queue create)"
+                       : strcmp(code, "TableNotFound") == 0 ? " (create it: edw table create)"
+                                                            : "";
     struct edw_buf b;
     edw_buf_init(&b, 4096);
     enum edw_err rc = resp->status == 0
                           ? edw_buf_appendf(&b, "azure %s %s %.*s: %s", service, method, plen,
                                             path, resp->error[0] ? resp->error : "no response")
-                          : edw_buf_appendf(&b, "azure %s %s %.*s: HTTP %ld %s%s%s", service,
+                          : edw_buf_appendf(&b, "azure %s %s %.*s: HTTP %ld %s%s%s%s", service,
                                             method, plen, path, resp->status,
-                                            code[0] ? code : "(no code)",
+                                            code[0] ? code : "(no code)", hint,
                                             message[0] ? ": " : "", message);
     size_t n = rc ? 0 : b.len < sizeof(err->message) - 1 ? b.len : sizeof(err->message) - 1;
     memcpy(err->message, edw_buf_cstr(&b), n);

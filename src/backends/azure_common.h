@@ -64,7 +64,7 @@ EDW_NODISCARD enum edw_err edw_azure_conn_from_config(const struct edw_config *c
                                                       struct edw_error *err);
 void edw_azure_conn_cleanup(struct edw_azure_conn *c);
 
-/* Retry policy: exponential backoff with full jitter, at least the service's Retry-After. */
+/* Retry policy: exponential backoff with jitter, at least the service's Retry-After. */
 struct edw_azure_retry_policy {
     unsigned max_attempts; /* including the first */
     int64_t base_us;       /* first backoff ceiling */
@@ -145,8 +145,8 @@ enum edw_err edw_azure_classify(long status, const char *code);
 /* Whether a failed attempt should be retried. */
 bool edw_azure_retryable(long status, enum edw_err transport_err);
 
-/* Backoff before attempt `attempt` + 1 (attempt >= 1): uniform in [0, min(cap, base*2^(a-1))],
- * but at least `retry_after_us`, which is capped at the policy's max_retry_after_us. */
+/* Backoff before attempt `attempt` + 1 (attempt >= 1): with c = min(cap, base*2^(a-1)),
+ * uniform in [c/2, c], but at least `retry_after_us` (capped at max_retry_after_us). */
 int64_t edw_azure_backoff_us(const struct edw_azure_retry_policy *p, unsigned attempt,
                              int64_t retry_after_us, uint64_t *rng);
 

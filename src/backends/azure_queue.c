@@ -444,6 +444,15 @@ static enum edw_err put_poison(struct aq *q, const struct edw_msg *m, const char
         base64 = one.len <= b64_limit;
     }
     enum edw_err rc = put_messages(q, q->poison, base64, &one, 1, err);
+    if (rc == EDW_ERR_NOT_FOUND) {
+        /* Nobody ran `edw queue create`: make the poison queue rather than loop forever. */
+        struct edw_azure_call call;
+        edw_azure_call_init(&call, "PUT", edw_xasprintf("/%s", q->poison));
+        rc = edw_azure_perform_one(&q->client, &call, err);
+        edw_azure_call_cleanup(&call);
+        if (!rc || rc == EDW_ERR_CONFLICT)
+            rc = put_messages(q, q->poison, base64, &one, 1, err);
+    }
     free(env);
     return rc;
 }

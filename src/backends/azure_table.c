@@ -22,7 +22,10 @@
 #include "edw/timefmt.h"
 
 #define BATCH_MAX 100
+#define BATCH_BYTES (3u << 20) /* the service takes 4 MiB per $batch; keep a margin */
 #define PAGE_MAX 1000
+#define PROP_UNITS 32000       /* a string property holds 64 KiB of UTF-16: 32768 units */
+#define MAX_DATA_PARTS 16
 #define ACCEPT "application/json;odata=nometadata"
 
 struct at {
@@ -155,6 +158,51 @@ static void format_double(double v, char out[40])
         snprintf(out, 40, "%.17g", v);
 }
 
+/* Bytes of `s` (valid UTF-8 or not) that fit in `units` UTF-16 code units, cut between
+ * characters: 4-byte sequences take two units, every other byte sequence one. */
+static size_t fit_units(const char *s, size_t len, size_t units)
+{
+    size_t i = 0, used = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        if (i + n > len)
+            n = len - i;
+        size_t u = n == 4 ? 2 : 1;
+        if (used + u > units)
+            break;
+        used += u;
+        i += n;
+    }
+    return i;
+}
+
+/* "data", split over data, data_2, data_3... when it exceeds one string property: a message
+ * of up to 64 KiB must be stored whole rather than stall the worker on a 400. */
+static enum edw_err data_fields(struct edw_buf *out, const char *data)
+{
+    const char *p = data ? data : "";
+    size_t left = strlen(p);
+    enum edw_err rc = EDW_OK;
+    for (int part = 1; !rc; part++) {
+        size_t n = fit_units(p, left, PROP_UNITS);
+        char name[16];
+        snprintf(name, sizeof(name), part == 1 ? "data" : "data_%d", part);
+        rc = edw_buf_appendf(out, ",\"%s\":\"", name);
+        if (!rc)
+            rc = edw_buf_append_json_str(out, p, n);
+        if (!rc)
+            rc = edw_buf_append_str(out, "\"");
+        p += n;
+        left -= n;
+        if (left == 0)
+            break;
+        if (part == MAX_DATA_PARTS)
+            rc = EDW_ERR_INVALID;
+    }
+    return rc;
+}
+
 static enum edw_err row_json(struct edw_buf *out, const char *pk, const struct edw_row *r)
 {
     char num[40];
@@ -165,7 +213,7 @@ static enum edw_err row_json(struct edw_buf *out, const char *pk, const struct e
     if (!rc)
         rc = json_field(out, "RowKey", r->key, false);
     if (!rc)
-        rc = json_field(out, "data", r->data, false);
+        rc = data_fields(out, r->data);
     if (!rc)
         rc = json_field(out, "srcStamp", r->src_stamp, false);
     if (!rc)
@@ -298,6 +346,13 @@ static size_t group_rows(const struct edw_row *rows, size_t n, struct keyed *k)
     return m;
 }
 
+/* An upper bound of a row's share of a $batch body: every byte JSON-escaped to 6, plus the
+ * part headers and the entity URL. */
+static size_t row_bytes_max(const struct edw_row *r)
+{
+    return 6 * (strlen(r->key) * 3 + (r->data ? strlen(r->data) : 0)) + 1024;
+}
+
 static enum edw_err at_upsert(void *state, const struct edw_row *rows, size_t n,
                               struct edw_error *err)
 {
@@ -310,9 +365,10 @@ static enum edw_err at_upsert(void *state, const struct edw_row *rows, size_t n,
     size_t ncalls = 0;
     enum edw_err rc = EDW_OK;
     for (size_t i = 0; i < m && !rc;) {
-        size_t j = i + 1;
-        while (j < m && j - i < BATCH_MAX && strcmp(k[j].pk, k[i].pk) == 0)
-            j++;
+        size_t j = i + 1, bytes = row_bytes_max(k[i].row);
+        while (j < m && j - i < BATCH_MAX && strcmp(k[j].pk, k[i].pk) == 0 &&
+               bytes + row_bytes_max(k[j].row) <= BATCH_BYTES)
+            bytes += row_bytes_max(k[j++].row);
         struct edw_azure_call *c = &calls[ncalls];
         struct edw_buf *b = &bodies[ncalls];
         edw_buf_init(b, 4u << 20); /* the service's $batch limit */
@@ -379,6 +435,20 @@ static bool entity_to_row(void *ctx, const struct edw_azure_entity *e)
     const char *data = edw_azure_entity_str(e, "data");
     const char *src = edw_azure_entity_str(e, "srcStamp");
     const char *dst = edw_azure_entity_str(e, "dateStamp");
+    struct edw_buf whole; /* data_2, data_3...: the rest of a message too large for one */
+    edw_buf_init(&whole, 1u << 20);
+    if (data && edw_azure_entity_str(e, "data_2")) {
+        enum edw_err rc = edw_buf_append_str(&whole, data);
+        for (int part = 2; !rc; part++) {
+            char name[16];
+            snprintf(name, sizeof(name), "data_%d", part);
+            const char *more = edw_azure_entity_str(e, name);
+            if (!more)
+                break;
+            rc = edw_buf_append_str(&whole, more);
+        }
+        data = edw_buf_cstr(&whole);
+    }
     struct edw_row r = {.key = e->row_key,
                         .data = data ? data : "",
                         .src_stamp = src ? src : "",
@@ -387,6 +457,7 @@ static bool entity_to_row(void *ctx, const struct edw_azure_entity *e)
                         .dequeue_count = dq > 0 && dq < 4294967296.0 ? (uint32_t)dq : 0};
     if (!cb->fn(cb->ctx, &r))
         cb->stopped = true;
+    edw_buf_cleanup(&whole);
     return !cb->stopped;
 }
 

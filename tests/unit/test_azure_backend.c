@@ -139,6 +139,7 @@ static void test_gives_up_after_max_attempts(void **state)
     assert_int_equal(send_one(e, "x", &err), EDW_ERR_TRANSIENT);
     assert_int_equal(e->fh.nsent, 5);
     assert_int_equal(fake_http_unused(&e->fh), 1);
+    assert_true(e->fc.slept_us >= (400000 + 800000 + 1600000 + 3200000) / 2);
     assert_true(e->fc.slept_us <= 400000 + 800000 + 1600000 + 3200000);
     assert_string_equal(err.code, "InternalError");
 }
@@ -375,6 +376,13 @@ static size_t count_of(const char *hay, const char *needle)
     return n;
 }
 
+static bool keep_data(void *ctx, const struct edw_row *r)
+{
+    struct edw_row *out = ctx;
+    out->data = edw_xstrdup(r->data);
+    return true;
+}
+
 static void test_upsert_groups_into_batches(void **state)
 {
     struct env *e = *state;
@@ -436,6 +444,58 @@ static void test_upsert_batch_failures(void **state)
     assert_int_equal(e->fh.nsent, 3);
     assert_string_equal(err.code, "PropertyValueTooLarge");
     assert_non_null(strstr(err.message, "operation 2 failed: HTTP 400"));
+}
+
+static void batch_ok_handler(void *ctx, const struct edw_http_request *req,
+                             struct edw_http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    resp->status = 202;
+    edw_http_headers_add(&resp->headers, "Content-Type",
+                         "multipart/mixed; boundary=batchresponse_x");
+    assert_int_equal(edw_buf_append_str(&resp->body, s_batch_ok), EDW_OK);
+}
+
+/* Messages near the queue's 64 KiB limit: data spread over data, data_2... (a string property
+ * holds 32K UTF-16 units) and $batch bodies kept under the service's 4 MiB. */
+static void test_upsert_large_rows(void **state)
+{
+    struct env *e = *state;
+    e->fh.handler = batch_ok_handler;
+    char *big = edw_xmalloc(70001);
+    memset(big, 'x', 70000);
+    big[70000] = '\0';
+    struct edw_row rows[60];
+    char keys[60][16];
+    for (int i = 0; i < 60; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "run-%d", i + 1);
+        rows[i] = row(keys[i]);
+        rows[i].data = big;
+    }
+    assert_int_equal(edw_azure_table_ops.upsert(e->t, rows, 60, NULL), EDW_OK);
+    assert_true(e->fh.nsent > 1); /* split by size, not only by the 100-operation limit */
+    size_t ops = 0;
+    for (size_t i = 0; i < e->fh.nsent; i++) {
+        assert_true(e->fh.sent[i].body_len <= 4u << 20);
+        ops += count_of(e->fh.sent[i].body, "PUT http://faket/");
+        assert_non_null(strstr(e->fh.sent[i].body, "\"data_3\":\""));
+        assert_null(strstr(e->fh.sent[i].body, "\"data_4\""));
+    }
+    assert_int_equal(ops, 60);
+    free(big);
+}
+
+static void test_get_joins_data_parts(void **state)
+{
+    struct env *e = *state;
+    fake_http_reply(&e->fh, NULL, 200, NULL,
+                    "{\"PartitionKey\":\"p\",\"RowKey\":\"k\",\"data\":\"ab\",\"data_2\":\"cd\","
+                    "\"data_3\":\"e\",\"srcStamp\":\"s\"}");
+    struct edw_row got = {0};
+    assert_int_equal(edw_azure_table_ops.get(e->t, "k", keep_data, &got, NULL), EDW_OK);
+    assert_string_equal(got.data, "abcde");
+    free((char *)got.data);
 }
 
 struct collected {
@@ -602,6 +662,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_groups_into_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_batch_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_large_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_joins_data_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_follows_continuation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_missing_row, setup, teardown),

@@ -195,13 +195,15 @@ static void test_backoff(void **state)
         int64_t ceiling = 400000LL << (attempt - 1);
         if (ceiling > 8000000)
             ceiling = 8000000;
-        int64_t max_seen = 0;
+        int64_t min_seen = ceiling, max_seen = 0;
         for (int i = 0; i < 200; i++) {
             int64_t d = edw_azure_backoff_us(&p, attempt, 0, &rng);
-            assert_true(d >= 0 && d <= ceiling);
+            assert_true(d >= ceiling / 2 && d <= ceiling);
             max_seen = d > max_seen ? d : max_seen;
+            min_seen = d < min_seen ? d : min_seen;
         }
-        assert_true(max_seen > ceiling / 2); /* jitter spreads over the range */
+        /* jitter spreads over the upper half */
+        assert_true(max_seen > ceiling * 9 / 10 && min_seen < ceiling * 6 / 10);
     }
     /* Retry-After is a floor, capped by the policy. */
     assert_true(edw_azure_backoff_us(&p, 1, 5000000, &rng) >= 5000000);
