@@ -9,6 +9,11 @@
  * meaning another consumer owns the message now: EDW_ERR_CONFLICT. A delete retried after an
  * attempt that may have succeeded (no reply, 500, 504) and then answered 404 is a success.
  *
+ * Receive-ahead: after a receive that came back full, the next ack also fetches the next
+ * batch in the same round trip, and the next receive hands it out without waiting. Those
+ * messages are leased from the moment they are fetched, so one that waited longer than a
+ * moment has its lease renewed before it is handed out, and close() releases what is left.
+ *
  * Message text: sent raw (XML-escaped) or base64 (EDW_AZURE_SEND_ENCODING); received per
  * EDW_AZURE_RECEIVE_ENCODING, where "auto" takes JSON as it is and decodes canonical base64
  * that yields UTF-8. Messages never expire (messagettl=-1): a queue that silently drops work
@@ -36,13 +41,42 @@ struct aq {
     char *poison;
     bool send_base64;
     enum recv_encoding recv;
+    /* Receive-ahead: while a batch is deleted, the next one is fetched in the same round
+     * trip, and handed out by the next receive. */
+    struct edw_msg_batch ahead;
+    int64_t ahead_at_us;  /* monotonic time the ahead batch was leased */
+    size_t prefetch_max;  /* 0: do not fetch ahead (the last receive was not full) */
+    long prefetch_vis;
 };
+
+static enum edw_err aq_extend(void *state, struct edw_msg *const *msgs, size_t n,
+                              unsigned visibility_s, enum edw_err *results,
+                              struct edw_error *err);
+
+/* Messages fetched ahead and never handed out go back to the queue at once. */
+static void release_ahead(struct aq *q)
+{
+    size_t n = q->ahead.n;
+    if (n > 0) {
+        struct edw_msg **p = edw_xcalloc(n, sizeof(*p));
+        enum edw_err *res = edw_xcalloc(n, sizeof(*res));
+        for (size_t i = 0; i < n; i++)
+            p[i] = &q->ahead.msgs[i];
+        if (aq_extend(q, p, n, 0, res, NULL) != EDW_OK)
+            edw_warn("azure", "%zu messages fetched ahead stay leased until their timeout", n);
+        free(p);
+        free(res);
+    }
+    edw_msg_batch_cleanup(&q->ahead);
+}
 
 static void aq_close(void *state)
 {
     struct aq *q = state;
     if (!q)
         return;
+    if (q->client.http)
+        release_ahead(q);
     edw_azure_client_cleanup(&q->client);
     free(q->queue);
     free(q->poison);
@@ -262,14 +296,11 @@ static void to_msg(const struct aq *q, struct edw_azure_qmsg *src, struct edw_ms
         m->enqueued_us = us;
 }
 
-/* Get or peek on `queue`, `max` messages over ceil(max/32) concurrent requests. Messages of
- * the requests that succeeded are returned even when another failed: they are leased now,
- * and dropping them would only delay them by a visibility timeout. */
-static enum edw_err get_messages(struct aq *q, const char *queue, size_t max, long vis,
-                                 struct edw_azure_qmsg_list *list, struct edw_error *err)
+/* Append the Get (vis >= 0) or Peek (vis < 0) calls for `max` messages of `queue` to
+ * `calls`: ceil(max/32) of them, all to run concurrently. Returns how many. */
+static size_t add_gets(struct edw_azure_call *calls, const char *queue, size_t max, long vis)
 {
     size_t n = (max + GET_MAX - 1) / GET_MAX;
-    struct edw_azure_call *calls = calls_new(n);
     for (size_t i = 0; i < n; i++) {
         size_t want = max - i * GET_MAX < GET_MAX ? max - i * GET_MAX : GET_MAX;
         char *path = vis >= 0 ? edw_xasprintf("/%s/messages?numofmessages=%zu&visibilitytimeout=%ld",
@@ -278,11 +309,19 @@ static enum edw_err get_messages(struct aq *q, const char *queue, size_t max, lo
                                               queue, want);
         edw_azure_call_init(&calls[i], "GET", path);
     }
-    enum edw_err rc = edw_azure_perform(&q->client, calls, n);
+    return n;
+}
+
+/* Parse the replies of `n` Get/Peek calls into `list`. Messages of the requests that
+ * succeeded are kept even when another failed: they are leased now, and dropping them would
+ * only delay them by a visibility timeout. An error only when every request failed. */
+static enum edw_err collect_gets(struct edw_azure_call *calls, size_t n,
+                                 struct edw_azure_qmsg_list *list, struct edw_error *err)
+{
     size_t ok = 0;
     struct edw_error first = {0};
     enum edw_err first_rc = EDW_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (size_t i = 0; i < n; i++) {
         enum edw_err r = calls[i].result;
         struct edw_error e = calls[i].err;
         if (!r)
@@ -295,9 +334,6 @@ static enum edw_err get_messages(struct aq *q, const char *queue, size_t max, lo
             first = e;
         }
     }
-    calls_free(calls, n);
-    if (rc)
-        return edw_error_set(err, rc, "azure queue: the HTTP transport failed");
     if (ok == 0 && first_rc) {
         if (err)
             *err = first;
@@ -308,17 +344,70 @@ static enum edw_err get_messages(struct aq *q, const char *queue, size_t max, lo
     return EDW_OK;
 }
 
+static enum edw_err get_messages(struct aq *q, const char *queue, size_t max, long vis,
+                                 struct edw_azure_qmsg_list *list, struct edw_error *err)
+{
+    struct edw_azure_call *calls = calls_new((max + GET_MAX - 1) / GET_MAX);
+    size_t n = add_gets(calls, queue, max, vis);
+    enum edw_err rc = edw_azure_perform(&q->client, calls, n);
+    if (rc)
+        rc = edw_error_set(err, rc, "azure queue: the HTTP transport failed");
+    else
+        rc = collect_gets(calls, n, list, err);
+    calls_free(calls, n);
+    return rc;
+}
+
+/* Hand out up to `max` messages fetched ahead. Their lease started when they were fetched;
+ * if that was more than a moment ago it is renewed first, so the worker's idea of the lease
+ * (it counts from now) stays true. Messages whose renewal finds them gone are dropped. */
+static void take_ahead(struct aq *q, size_t max, long vis, struct edw_msg_batch *out)
+{
+    size_t take = q->ahead.n < max ? q->ahead.n : max;
+    int64_t age = edw_clock_mono_us(q->client.clock) - q->ahead_at_us;
+    int64_t fresh_us = vis * 250000 < 2000000 ? vis * 250000 : 2000000; /* vis/4, at most 2 s */
+    enum edw_err *res = edw_xcalloc(take ? take : 1, sizeof(*res));
+    if (age > fresh_us) {
+        struct edw_msg **p = edw_xcalloc(take ? take : 1, sizeof(*p));
+        for (size_t i = 0; i < take; i++)
+            p[i] = &q->ahead.msgs[i];
+        if (aq_extend(q, p, take, (unsigned)vis, res, NULL) != EDW_OK)
+            for (size_t i = 0; i < take; i++)
+                res[i] = EDW_OK; /* unknown: hand them out; at worst the lease runs short */
+        free(p);
+    }
+    for (size_t i = 0; i < take; i++) {
+        if (res[i] == EDW_OK)
+            edw_msg_move(edw_msg_batch_add(out), &q->ahead.msgs[i]);
+        else
+            edw_msg_cleanup(&q->ahead.msgs[i]);
+    }
+    memmove(q->ahead.msgs, q->ahead.msgs + take, (q->ahead.n - take) * sizeof(*q->ahead.msgs));
+    q->ahead.n -= take;
+    free(res);
+}
+
 static enum edw_err aq_receive(void *state, size_t max, unsigned visibility_s,
                                struct edw_msg_batch *out, struct edw_error *err)
 {
     struct aq *q = state;
     if (max == 0)
         return EDW_OK;
-    struct edw_azure_qmsg_list list = {0};
     long vis = visibility_s < 1 ? 1 : (long)visibility_s;
+    if (q->ahead.n > 0) {
+        bool full = q->ahead.n >= max;
+        take_ahead(q, max, vis, out);
+        q->prefetch_max = full ? max : 0;
+        q->prefetch_vis = vis;
+        return EDW_OK;
+    }
+    struct edw_azure_qmsg_list list = {0};
     enum edw_err rc = get_messages(q, q->queue, max, vis, &list, err);
     for (size_t i = 0; i < list.n && !rc; i++)
         to_msg(q, &list.items[i], edw_msg_batch_add(out));
+    /* A full batch means more is waiting: fetch the next one while this one is deleted. */
+    q->prefetch_max = !rc && list.n >= max ? max : 0;
+    q->prefetch_vis = vis;
     edw_azure_qmsg_list_cleanup(&list);
     return rc;
 }
@@ -329,16 +418,18 @@ static bool lost_lease(enum edw_err rc)
     return rc == EDW_ERR_NOT_FOUND || rc == EDW_ERR_CONFLICT || rc == EDW_ERR_INVALID;
 }
 
-static enum edw_err aq_ack(void *state, struct edw_msg *const *msgs, size_t n,
-                           enum edw_err *results, struct edw_error *err)
+/* Delete `n` messages; with `ahead`, fetch the next batch in the same round trip. */
+static enum edw_err delete_messages(struct aq *q, struct edw_msg *const *msgs, size_t n,
+                                    enum edw_err *results, bool ahead, struct edw_error *err)
 {
-    struct aq *q = state;
-    struct edw_azure_call *calls = calls_new(n);
+    size_t want = ahead && q->ahead.n == 0 ? q->prefetch_max : 0;
+    struct edw_azure_call *calls = calls_new(n + (want + GET_MAX - 1) / GET_MAX);
     for (size_t i = 0; i < n; i++)
         edw_azure_call_init(&calls[i], "DELETE",
                             message_path(q->queue, msgs[i]->id,
                                          msgs[i]->receipt ? msgs[i]->receipt : "", -1));
-    enum edw_err rc = edw_azure_perform(&q->client, calls, n);
+    size_t ngets = want ? add_gets(calls + n, q->queue, want, q->prefetch_vis) : 0;
+    enum edw_err rc = edw_azure_perform(&q->client, calls, n + ngets);
     enum edw_err overall = EDW_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         enum edw_err r = calls[i].result;
@@ -352,8 +443,22 @@ static enum edw_err aq_ack(void *state, struct edw_msg *const *msgs, size_t n,
                 *err = calls[i].err;
         }
     }
-    calls_free(calls, n);
+    if (!rc && ngets) {
+        struct edw_azure_qmsg_list list = {0};
+        q->ahead_at_us = edw_clock_mono_us(q->client.clock);
+        if (collect_gets(calls + n, ngets, &list, NULL) == EDW_OK)
+            for (size_t i = 0; i < list.n; i++)
+                to_msg(q, &list.items[i], edw_msg_batch_add(&q->ahead));
+        edw_azure_qmsg_list_cleanup(&list);
+    }
+    calls_free(calls, n + ngets);
     return rc ? rc : overall;
+}
+
+static enum edw_err aq_ack(void *state, struct edw_msg *const *msgs, size_t n,
+                           enum edw_err *results, struct edw_error *err)
+{
+    return delete_messages(state, msgs, n, results, true, err);
 }
 
 /* Update each message's visibility; on success its receipt is replaced by the new one. */
@@ -473,7 +578,7 @@ static enum edw_err aq_poison(void *state, const struct edw_msg *m, const char *
     if (!rc)
         rc = put_poison(q, m, reason, err);
     if (!rc)
-        rc = aq_ack(q, one, 1, &result, err);
+        rc = delete_messages(q, one, 1, &result, false, err);
     if (!rc && result) {
         edw_warn("azure", "message %s was copied to %s but its lease ended before the delete",
                  m->id, q->poison);

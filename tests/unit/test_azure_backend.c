@@ -255,6 +255,90 @@ static void test_ack_persistent_throttling(void **state)
     assert_string_equal(err.code, "ServerBusy");
 }
 
+/* A full receive makes the next ack fetch the following batch in the same round trip; the
+ * next receive then needs no request at all. */
+static void test_receive_ahead(void **state)
+{
+    struct env *e = *state;
+    fake_http_reply(&e->fh, "GET", 200, NULL,
+                    LIST(MSG_XML("a", "ra", "1", "{}") MSG_XML("b", "rb", "1", "{}")));
+    struct edw_msg_batch b = {0};
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
+    assert_int_equal(b.n, 2);
+    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_http_reply(&e->fh, "GET", 200, NULL,
+                    LIST(MSG_XML("c", "rc", "1", "{}") MSG_XML("d", "rd", "1", "{}")));
+    struct edw_msg *p[2] = {&b.msgs[0], &b.msgs[1]};
+    enum edw_err res[2];
+    assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 2, res, NULL), EDW_OK);
+    assert_int_equal(e->fh.performs, 2);
+    assert_int_equal(e->fh.max_batch, 3); /* two deletes and the next get, together */
+    assert_non_null(strstr(e->fh.sent[3].url, "numofmessages=2&visibilitytimeout=30"));
+    edw_msg_batch_cleanup(&b);
+
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
+    assert_int_equal(e->fh.performs, 2); /* served from what was fetched ahead */
+    assert_int_equal(b.n, 2);
+    assert_string_equal(b.msgs[0].id, "c");
+    assert_string_equal(b.msgs[1].receipt, "rd");
+    edw_msg_batch_cleanup(&b);
+
+    /* A receive that comes back short stops fetching ahead. */
+    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("e", "re", "1", "{}")));
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
+    assert_int_equal(b.n, 1);
+    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    p[0] = &b.msgs[0];
+    assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
+    assert_int_equal(fake_http_count(&e->fh, "GET"), 3);
+    assert_int_equal(fake_http_unused(&e->fh), 0);
+    edw_msg_batch_cleanup(&b);
+}
+
+/* Messages that waited ahead get their lease renewed before the worker sees them (one that
+ * is gone by then is dropped), and whatever is left at close goes back to the queue. */
+static void test_receive_ahead_aged_and_released(void **state)
+{
+    struct env *e = *state;
+    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("a", "ra", "1", "{}")));
+    struct edw_msg_batch b = {0};
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
+    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_http_reply(&e->fh, "GET", 200, NULL,
+                    LIST(MSG_XML("c", "rc", "1", "{}") MSG_XML("d", "rd", "1", "{}")));
+    struct edw_msg *p[1] = {&b.msgs[0]};
+    enum edw_err res[1];
+    assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
+    edw_msg_batch_cleanup(&b);
+
+    fake_clock_advance(&e->fc, 5000000); /* the worker took its time */
+    fake_http_reply(&e->fh, "/messages/c?popreceipt=rc&visibilitytimeout=30", 404,
+                    "x-ms-error-code: MessageNotFound", NULL);
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
+    assert_int_equal(b.n, 0); /* c was gone */
+    fake_http_reply(&e->fh, "/messages/d?popreceipt=rd&visibilitytimeout=30", 204,
+                    "x-ms-popreceipt: rd2", NULL);
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(b.msgs[0].receipt, "rd2");
+    edw_msg_batch_cleanup(&b);
+
+    /* Fetch ahead again, then close: the batch is released (visibility 0). */
+    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("f", "rf", "1", "{}")));
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
+    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("g", "rg", "1", "{}")));
+    p[0] = &b.msgs[0];
+    assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
+    edw_msg_batch_cleanup(&b);
+    fake_http_reply(&e->fh, "/messages/g?popreceipt=rg&visibilitytimeout=0", 204,
+                    "x-ms-popreceipt: x", NULL);
+    edw_azure_queue_ops.close(e->q);
+    e->q = NULL;
+    assert_int_equal(fake_http_unused(&e->fh), 0);
+}
+
 static void test_extend_replaces_receipt(void **state)
 {
     struct env *e = *state;
@@ -654,6 +738,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_after_ambiguous_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_persistent_throttling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_ahead_aged_and_released, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extend_replaces_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poison_moves_with_envelope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poison_lost_lease_moves_nothing, setup, teardown),

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Azure backend benchmark against Azurite (issue 4). Prints figures; asserts nothing except
+# that every measured run really drained the queue. Each measurement gets a fresh in-memory
+# Azurite holding the same N messages, because Azurite slows down as its store grows:
+#   1. Azurite's own ceiling per operation (receive, delete, upsert, $batch) with the JS SDKs
+#      and 32 requests in flight, and the ceiling for the consumer's work combined;
+#   2. edw's consumer (defaults: batch 32): msg/s, CPU seconds per 1000 messages, peak RSS
+#      (/usr/bin/time -v);
+#   3. the JavaScript SDK consumer peer (bench/peers/azure_sdk_consumer.mjs), same figures;
+#   4. edw again with 20 ms added to every request by a loopback delaying proxy;
+#   5. the HTTP transport's own CPU per request against a server that answers at once (what a
+#      request costs when the service is not a single-threaded emulator answering one by one).
+# edw's runs (with and without the delay) alternate RUNS times and report medians: the
+# machine is shared, and single runs wander by tens of percent.
+# Usage: bench/azure.sh [messages] [runs] [edw consume flags...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+N=${1:-2000}
+RUNS=${2:-3}
+shift 2 || shift $#
+EXTRA=("$@")
+OUT=$(mktemp -d /tmp/edw-bench-azure.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+[[ -d tests/emulators/node_modules/azurite ]] || (cd tests/emulators && npm ci --no-audit --no-fund)
+
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build build/bench -j 2 >/dev/null
+EDW=$ROOT/build/bench/edw
+export EDW_LOG_LEVEL=warn EDW_BACKEND=azure
+IDLE=1 # consumers stop after this much idle time; not counted in their rates
+KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+port_of() { sed -n "s|.*$1 service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p" "$2"; }
+
+# Fresh Azurite with N messages waiting in edw-messages; sets QP/TP and the connection string.
+fresh() {
+    if [[ -n "${AZ_PID:-}" ]]; then
+        kill "$AZ_PID" 2>/dev/null || true
+        wait "$AZ_PID" 2>/dev/null || true
+    fi
+    tests/emulators/azurite.sh >"$OUT/azurite.log" 2>&1 &
+    AZ_PID=$!
+    PIDS+=("$AZ_PID")
+    for _ in $(seq 100); do grep -q "Table service is successfully" "$OUT/azurite.log" && break; sleep 0.1; done
+    QP=$(port_of Queue "$OUT/azurite.log")
+    TP=$(port_of Table "$OUT/azurite.log")
+    export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;QueueEndpoint=http://127.0.0.1:$QP/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TP/devstoreaccount1"
+    "$EDW" queue create >/dev/null
+    "$EDW" table create >/dev/null
+    "$EDW" produce --count "$N" --batch 100 >/dev/null
+}
+
+# time_run NAME CMD...: run under /usr/bin/time -v; keeps stdout, CPU seconds and peak RSS.
+time_run() {
+    local name=$1
+    shift
+    /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out"
+    awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$OUT/$name.time" >"$OUT/$name.cpu"
+    awk -F': ' '/Maximum resident/ {print $2}' "$OUT/$name.time" >"$OUT/$name.rss"
+}
+
+edw_consume() { # name
+    time_run "$1" "$EDW" consume --json --exit-when-idle "$IDLE" "${EXTRA[@]}"
+    local last processed seconds
+    last=$(tail -n 1 "$OUT/$1.out")
+    processed=$(jq .processed <<<"$last")
+    seconds=$(jq .seconds <<<"$last")
+    [[ "$processed" -ge "$N" ]] || { echo "edw processed only $processed" >&2; exit 1; }
+    "$EDW" verify >/dev/null || { echo "edw verify failed" >&2; exit 1; }
+    echo "$processed / ($seconds - $IDLE)" | bc -l >"$OUT/$1.rate"
+    echo "$processed" >"$OUT/$1.n"
+}
+
+read -ra CURL_LIBS < <(pkg-config --libs libcurl)
+cc -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -o "$OUT/transport_cpu" bench/peers/transport_cpu.c \
+    build/bench/libedw_core.a "${CURL_LIBS[@]}" -lcrypto -ljansson -lexpat -lsqlite3 -lpthread -lm
+node bench/peers/instant_server.mjs >"$OUT/instant.json" &
+PIDS+=($!)
+for _ in $(seq 50); do [[ -s "$OUT/instant.json" ]] && break; sleep 0.1; done
+TRANSPORT_US=$("$OUT/transport_cpu" "$(jq .port "$OUT/instant.json")" 300 32)
+
+fresh
+node bench/peers/azure_ceiling.mjs edw-messages edwresults "$N" >"$OUT/ceiling.json"
+read -r R D U B < <(jq -r '"\(.receive) \(.delete) \(.upsert) \(.batch_upsert)"' "$OUT/ceiling.json")
+CEIL=$(echo "1 / (1/$R + 1/$D + 1/$B)" | bc -l)
+
+fresh
+time_run sdk node bench/peers/azure_sdk_consumer.mjs edw-messages edwresults "$IDLE"
+sdk_n=$(jq .processed "$OUT/sdk.out")
+[[ "$sdk_n" -ge "$N" ]] || { echo "SDK consumer processed only $sdk_n" >&2; exit 1; }
+echo "$sdk_n / $(jq .seconds "$OUT/sdk.out")" | bc -l >"$OUT/sdk.rate"
+echo "$sdk_n" >"$OUT/sdk.n"
+
+delayed_run() { # name
+    node bench/peers/delay_proxy.mjs "$QP" 20 >"$OUT/pq.json" &
+    local p1=$!
+    node bench/peers/delay_proxy.mjs "$TP" 20 >"$OUT/pt.json" &
+    local p2=$!
+    PIDS+=("$p1" "$p2")
+    for _ in $(seq 50); do [[ -s "$OUT/pq.json" && -s "$OUT/pt.json" ]] && break; sleep 0.1; done
+    EDW_AZURE_QUEUE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pq.json")/devstoreaccount1"
+    EDW_AZURE_TABLE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pt.json")/devstoreaccount1"
+    export EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
+    edw_consume "$1"
+    unset EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
+    kill "$p1" "$p2" 2>/dev/null || true
+    wait "$p1" "$p2" 2>/dev/null || true
+    rm -f "$OUT/pq.json" "$OUT/pt.json"
+}
+
+for ((i = 1; i <= RUNS; i++)); do
+    fresh
+    edw_consume "edw$i"
+    cat "$OUT/edw$i.rate" >>"$OUT/edw.rates"
+    echo "$(cat "$OUT/edw$i.cpu") * 1000 / $(cat "$OUT/edw$i.n")" | bc -l >>"$OUT/edw.per1000"
+    cat "$OUT/edw$i.rss" >>"$OUT/edw.rsses"
+    fresh
+    delayed_run "delayed$i"
+    cat "$OUT/delayed$i.rate" >>"$OUT/delayed.rates"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+per1000() { echo "$(cat "$OUT/$1.cpu") * 1000 / $(cat "$OUT/$1.n")" | bc -l; }
+mb() { echo "$(cat "$OUT/$1.rss") / 1024" | bc -l; }
+edw_rate=$(median <"$OUT/edw.rates")
+edw_cpu=$(median <"$OUT/edw.per1000")
+edw_rss=$(sort -n "$OUT/edw.rsses" | tail -1)
+delayed_rate=$(median <"$OUT/delayed.rates")
+printf 'messages per run                    %d, edw runs %d (medians); fresh in-memory Azurite 3.35.0 each; edw flags: %s\n' \
+    "$N" "$RUNS" "${EXTRA[*]:-defaults}"
+printf 'Azurite alone, msg/s (SDK, 32 in flight): receive %.0f, delete %.0f, upsert %.0f, batch upsert %.0f\n' \
+    "$R" "$D" "$U" "$B"
+printf 'Azurite ceiling, receive+batch+delete  %.0f msg/s\n' "$CEIL"
+printf 'edw consumer                        %.0f msg/s (%.0f%% of the ceiling), %.3f CPU s/1000 msg, peak RSS %.1f MB\n' \
+    "$edw_rate" "$(echo "100 * $edw_rate / $CEIL" | bc -l)" "$edw_cpu" "$(echo "$edw_rss / 1024" | bc -l)"
+printf 'JS SDK consumer                     %.0f msg/s, %.3f CPU s/1000 msg, peak RSS %.1f MB\n' \
+    "$(cat "$OUT/sdk.rate")" "$(per1000 sdk)" "$(mb sdk)"
+printf 'edw CPU per message vs SDK          1/%.0f\n' "$(echo "$(per1000 sdk) / $edw_cpu" | bc -l)"
+printf 'edw with 20 ms per request          %.0f msg/s (%.0f%% of undelayed)\n' \
+    "$delayed_rate" "$(echo "100 * $delayed_rate / $edw_rate" | bc -l)"
+printf 'HTTP transport alone                %.0f us CPU per request (32 in flight, instant server)\n' \
+    "$TRANSPORT_US"
+printf 'machine                             %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
