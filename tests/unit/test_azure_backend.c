@@ -260,14 +260,14 @@ static void test_ack_persistent_throttling(void **state)
 static void test_receive_ahead(void **state)
 {
     struct env *e = *state;
-    fake_http_reply(&e->fh, "GET", 200, NULL,
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL,
                     LIST(MSG_XML("a", "ra", "1", "{}") MSG_XML("b", "rb", "1", "{}")));
     struct edw_msg_batch b = {0};
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
     assert_int_equal(b.n, 2);
-    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
-    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
-    fake_http_reply(&e->fh, "GET", 200, NULL,
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL,
                     LIST(MSG_XML("c", "rc", "1", "{}") MSG_XML("d", "rd", "1", "{}")));
     struct edw_msg *p[2] = {&b.msgs[0], &b.msgs[1]};
     enum edw_err res[2];
@@ -285,14 +285,14 @@ static void test_receive_ahead(void **state)
     edw_msg_batch_cleanup(&b);
 
     /* A receive that comes back short stops fetching ahead. */
-    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("e", "re", "1", "{}")));
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("e", "re", "1", "{}")));
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
     assert_int_equal(b.n, 1);
-    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
     p[0] = &b.msgs[0];
     assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
-    assert_int_equal(fake_http_count(&e->fh, "GET"), 3);
-    assert_int_equal(fake_http_unused(&e->fh), 0);
+    assert_int_equal(fake_azure_http_count(&e->fh, "GET"), 3);
+    assert_int_equal(fake_azure_http_unused(&e->fh), 0);
     edw_msg_batch_cleanup(&b);
 }
 
@@ -301,11 +301,11 @@ static void test_receive_ahead(void **state)
 static void test_receive_ahead_aged_and_released(void **state)
 {
     struct env *e = *state;
-    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("a", "ra", "1", "{}")));
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("a", "ra", "1", "{}")));
     struct edw_msg_batch b = {0};
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
-    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
-    fake_http_reply(&e->fh, "GET", 200, NULL,
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL,
                     LIST(MSG_XML("c", "rc", "1", "{}") MSG_XML("d", "rd", "1", "{}")));
     struct edw_msg *p[1] = {&b.msgs[0]};
     enum edw_err res[1];
@@ -313,11 +313,11 @@ static void test_receive_ahead_aged_and_released(void **state)
     edw_msg_batch_cleanup(&b);
 
     fake_clock_advance(&e->fc, 5000000); /* the worker took its time */
-    fake_http_reply(&e->fh, "/messages/c?popreceipt=rc&visibilitytimeout=30", 404,
+    fake_azure_http_reply(&e->fh, "/messages/c?popreceipt=rc&visibilitytimeout=30", 404,
                     "x-ms-error-code: MessageNotFound", NULL);
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
     assert_int_equal(b.n, 0); /* c was gone */
-    fake_http_reply(&e->fh, "/messages/d?popreceipt=rd&visibilitytimeout=30", 204,
+    fake_azure_http_reply(&e->fh, "/messages/d?popreceipt=rd&visibilitytimeout=30", 204,
                     "x-ms-popreceipt: rd2", NULL);
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
     assert_int_equal(b.n, 1);
@@ -325,18 +325,18 @@ static void test_receive_ahead_aged_and_released(void **state)
     edw_msg_batch_cleanup(&b);
 
     /* Fetch ahead again, then close: the batch is released (visibility 0). */
-    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("f", "rf", "1", "{}")));
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("f", "rf", "1", "{}")));
     assert_int_equal(edw_azure_queue_ops.receive(e->q, 1, 30, &b, NULL), EDW_OK);
-    fake_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
-    fake_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("g", "rg", "1", "{}")));
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL, LIST(MSG_XML("g", "rg", "1", "{}")));
     p[0] = &b.msgs[0];
     assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
     edw_msg_batch_cleanup(&b);
-    fake_http_reply(&e->fh, "/messages/g?popreceipt=rg&visibilitytimeout=0", 204,
+    fake_azure_http_reply(&e->fh, "/messages/g?popreceipt=rg&visibilitytimeout=0", 204,
                     "x-ms-popreceipt: x", NULL);
     edw_azure_queue_ops.close(e->q);
     e->q = NULL;
-    assert_int_equal(fake_http_unused(&e->fh), 0);
+    assert_int_equal(fake_azure_http_unused(&e->fh), 0);
 }
 
 static void test_extend_replaces_receipt(void **state)
