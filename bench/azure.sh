@@ -5,10 +5,10 @@
 # Azurite holding the same N messages, because Azurite slows down as its store grows:
 #   1. Azurite's own ceiling per operation (receive, delete, upsert, $batch) with the JS SDKs
 #      and 32 requests in flight, and the ceiling for the consumer's work combined;
-#   2. edw's consumer (defaults: batch 32): msg/s, CPU seconds per 1000 messages, peak RSS
-#      (/usr/bin/time -v);
+#   2. edw's consumer (defaults: batch 32; and with --pipelines 4): msg/s, CPU seconds per
+#      1000 messages, peak RSS (/usr/bin/time -v);
 #   3. the JavaScript SDK consumer peer (bench/peers/azure_sdk_consumer.mjs), same figures;
-#   4. edw again with 20 ms added to every request by a loopback delaying proxy;
+#   4. both edw variants again with 20 ms added to every request by a loopback delaying proxy;
 #   5. the HTTP transport's own CPU per request against a server that answers at once (what a
 #      request costs when the service is not a single-threaded emulator answering one by one).
 # edw's runs (with and without the delay) alternate RUNS times and report medians: the
@@ -68,8 +68,11 @@ time_run() {
     awk -F': ' '/Maximum resident/ {print $2}' "$OUT/$name.time" >"$OUT/$name.rss"
 }
 
-edw_consume() { # name
-    time_run "$1" "$EDW" consume --json --exit-when-idle "$IDLE" "${EXTRA[@]}"
+edw_consume() { # name [flags...]
+    local name=$1
+    shift
+    time_run "$name" "$EDW" consume --json --exit-when-idle "$IDLE" "${EXTRA[@]}" "$@"
+    set -- "$name"
     local last processed seconds
     last=$(tail -n 1 "$OUT/$1.out")
     processed=$(jq .processed <<<"$last")
@@ -100,7 +103,7 @@ sdk_n=$(jq .processed "$OUT/sdk.out")
 echo "$sdk_n / $(jq .seconds "$OUT/sdk.out")" | bc -l >"$OUT/sdk.rate"
 echo "$sdk_n" >"$OUT/sdk.n"
 
-delayed_run() { # name
+delayed_run() { # name [flags...]
     node bench/peers/delay_proxy.mjs "$QP" 20 >"$OUT/pq.json" &
     local p1=$!
     node bench/peers/delay_proxy.mjs "$TP" 20 >"$OUT/pt.json" &
@@ -110,43 +113,51 @@ delayed_run() { # name
     EDW_AZURE_QUEUE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pq.json")/devstoreaccount1"
     EDW_AZURE_TABLE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pt.json")/devstoreaccount1"
     export EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
-    edw_consume "$1"
+    edw_consume "$@"
     unset EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
     kill "$p1" "$p2" 2>/dev/null || true
     wait "$p1" "$p2" 2>/dev/null || true
     rm -f "$OUT/pq.json" "$OUT/pt.json"
 }
 
+VARIANTS=("" "--pipelines 4")
 for ((i = 1; i <= RUNS; i++)); do
-    fresh
-    edw_consume "edw$i"
-    cat "$OUT/edw$i.rate" >>"$OUT/edw.rates"
-    echo "$(cat "$OUT/edw$i.cpu") * 1000 / $(cat "$OUT/edw$i.n")" | bc -l >>"$OUT/edw.per1000"
-    cat "$OUT/edw$i.rss" >>"$OUT/edw.rsses"
-    fresh
-    delayed_run "delayed$i"
-    cat "$OUT/delayed$i.rate" >>"$OUT/delayed.rates"
+    for v in "${!VARIANTS[@]}"; do
+        read -ra flags <<<"${VARIANTS[$v]}"
+        fresh
+        edw_consume "edw$v.$i" "${flags[@]}"
+        cat "$OUT/edw$v.$i.rate" >>"$OUT/edw$v.rates"
+        echo "$(cat "$OUT/edw$v.$i.cpu") * 1000 / $(cat "$OUT/edw$v.$i.n")" | bc -l >>"$OUT/edw$v.per1000"
+        cat "$OUT/edw$v.$i.rss" >>"$OUT/edw$v.rsses"
+        fresh
+        delayed_run "delayed$v.$i" "${flags[@]}"
+        cat "$OUT/delayed$v.$i.rate" >>"$OUT/delayed$v.rates"
+    done
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 per1000() { echo "$(cat "$OUT/$1.cpu") * 1000 / $(cat "$OUT/$1.n")" | bc -l; }
 mb() { echo "$(cat "$OUT/$1.rss") / 1024" | bc -l; }
-edw_rate=$(median <"$OUT/edw.rates")
-edw_cpu=$(median <"$OUT/edw.per1000")
-edw_rss=$(sort -n "$OUT/edw.rsses" | tail -1)
-delayed_rate=$(median <"$OUT/delayed.rates")
 printf 'messages per run                    %d, edw runs %d (medians); fresh in-memory Azurite 3.35.0 each; edw flags: %s\n' \
     "$N" "$RUNS" "${EXTRA[*]:-defaults}"
 printf 'Azurite alone, msg/s (SDK, 32 in flight): receive %.0f, delete %.0f, upsert %.0f, batch upsert %.0f\n' \
     "$R" "$D" "$U" "$B"
 printf 'Azurite ceiling, receive+batch+delete  %.0f msg/s\n' "$CEIL"
-printf 'edw consumer                        %.0f msg/s (%.0f%% of the ceiling), %.3f CPU s/1000 msg, peak RSS %.1f MB\n' \
-    "$edw_rate" "$(echo "100 * $edw_rate / $CEIL" | bc -l)" "$edw_cpu" "$(echo "$edw_rss / 1024" | bc -l)"
+sdk_cpu=$(per1000 sdk)
+for v in "${!VARIANTS[@]}"; do
+    rate=$(median <"$OUT/edw$v.rates")
+    cpu=$(median <"$OUT/edw$v.per1000")
+    rss=$(sort -n "$OUT/edw$v.rsses" | tail -1)
+    delayed=$(median <"$OUT/delayed$v.rates")
+    name="edw ${VARIANTS[$v]:-(defaults)}"
+    printf '%-35s %.0f msg/s (%.0f%% of the ceiling), %.3f CPU s/1000 msg (1/%.0f of the SDK), peak RSS %.1f MB\n' \
+        "$name" "$rate" "$(echo "100 * $rate / $CEIL" | bc -l)" "$cpu" \
+        "$(echo "$sdk_cpu / $cpu" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+    printf '%-35s %.0f msg/s (%.0f%% of undelayed)\n' "  with 20 ms per request" "$delayed" \
+        "$(echo "100 * $delayed / $rate" | bc -l)"
+done
 printf 'JS SDK consumer                     %.0f msg/s, %.3f CPU s/1000 msg, peak RSS %.1f MB\n' \
-    "$(cat "$OUT/sdk.rate")" "$(per1000 sdk)" "$(mb sdk)"
-printf 'edw CPU per message vs SDK          1/%.0f\n' "$(echo "$(per1000 sdk) / $edw_cpu" | bc -l)"
-printf 'edw with 20 ms per request          %.0f msg/s (%.0f%% of undelayed)\n' \
-    "$delayed_rate" "$(echo "100 * $delayed_rate / $edw_rate" | bc -l)"
+    "$(cat "$OUT/sdk.rate")" "$sdk_cpu" "$(mb sdk)"
 printf 'HTTP transport alone                %.0f us CPU per request (32 in flight, instant server)\n' \
     "$TRANSPORT_US"
 printf 'machine                             %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
