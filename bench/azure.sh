@@ -3,12 +3,17 @@
 # Azure backend benchmark against Azurite (issue 4). Prints figures; asserts nothing except
 # that every measured run really drained the queue. Each measurement gets a fresh in-memory
 # Azurite holding the same N messages, because Azurite slows down as its store grows:
-#   1. Azurite's own ceiling per operation (receive, delete, upsert, $batch) with the JS SDKs
-#      and 32 requests in flight, and the ceiling for the consumer's work combined;
+#   1. Azurite's own ceiling per operation (receive, delete, $batch upsert), each alone, with
+#      the leanest client we have (bench/peers/azure_ceiling.c: edw's backend classes driven
+#      directly, 64 requests in flight), and the ceiling for the consumer's work combined
+#      (Azurite is single-threaded, so the times per message add up);
 #   2. edw's consumer (defaults: batch 32; and with --pipelines 4): msg/s, CPU seconds per
 #      1000 messages, peak RSS (/usr/bin/time -v);
 #   3. the JavaScript SDK consumer peer (bench/peers/azure_sdk_consumer.mjs), same figures;
-#   4. both edw variants again with 20 ms added to every request by a loopback delaying proxy;
+#   4. both edw variants through a loopback delaying proxy (bench/peers/delay_proxy.mjs), with
+#      0 ms and with 20 ms added to every request: the 0 ms run prices the proxy itself (a
+#      Node.js process competing with Azurite for the same two cores), so 20 ms vs 0 ms is the
+#      effect of latency alone;
 #   5. the HTTP transport's own CPU per request against a server that answers at once (what a
 #      request costs when the service is not a single-threaded emulator answering one by one).
 # edw's runs (with and without the delay) alternate RUNS times and report medians: the
@@ -47,6 +52,7 @@ fresh() {
         kill "$AZ_PID" 2>/dev/null || true
         wait "$AZ_PID" 2>/dev/null || true
     fi
+    : >"$OUT/azurite.log"
     tests/emulators/azurite.sh >"$OUT/azurite.log" 2>&1 &
     AZ_PID=$!
     PIDS+=("$AZ_PID")
@@ -85,15 +91,17 @@ edw_consume() { # name [flags...]
 
 read -ra CURL_LIBS < <(pkg-config --libs libcurl)
 cc -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -o "$OUT/transport_cpu" bench/peers/transport_cpu.c \
-    build/bench/libedw_core.a "${CURL_LIBS[@]}" -lcrypto -ljansson -lexpat -lsqlite3 -lpthread -lm
+    build/bench/libedw_core.a "${CURL_LIBS[@]}" -lcrypto -ljansson -lexpat -lsqlite3 -lmicrohttpd -lpthread -lm
 node bench/peers/instant_server.mjs >"$OUT/instant.json" &
 PIDS+=($!)
 for _ in $(seq 50); do [[ -s "$OUT/instant.json" ]] && break; sleep 0.1; done
 TRANSPORT_US=$("$OUT/transport_cpu" "$(jq .port "$OUT/instant.json")" 300 32)
 
+cc -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -o "$OUT/azure_ceiling" bench/peers/azure_ceiling.c \
+    build/bench/libedw_core.a "${CURL_LIBS[@]}" -lcrypto -ljansson -lexpat -lsqlite3 -lmicrohttpd -lpthread -lm
 fresh
-node bench/peers/azure_ceiling.mjs edw-messages edwresults "$N" >"$OUT/ceiling.json"
-read -r R D U B < <(jq -r '"\(.receive) \(.delete) \(.upsert) \(.batch_upsert)"' "$OUT/ceiling.json")
+"$OUT/azure_ceiling" "$N" >"$OUT/ceiling.json"
+read -r R D B < <(jq -r '"\(.receive) \(.delete) \(.batch_upsert)"' "$OUT/ceiling.json")
 CEIL=$(echo "1 / (1/$R + 1/$D + 1/$B)" | bc -l)
 
 fresh
@@ -103,17 +111,19 @@ sdk_n=$(jq .processed "$OUT/sdk.out")
 echo "$sdk_n / $(jq .seconds "$OUT/sdk.out")" | bc -l >"$OUT/sdk.rate"
 echo "$sdk_n" >"$OUT/sdk.n"
 
-delayed_run() { # name [flags...]
-    node bench/peers/delay_proxy.mjs "$QP" 20 >"$OUT/pq.json" &
+delayed_run() { # name delay_ms [flags...]
+    local name=$1 ms=$2
+    shift 2
+    node bench/peers/delay_proxy.mjs "$QP" "$ms" >"$OUT/pq.json" &
     local p1=$!
-    node bench/peers/delay_proxy.mjs "$TP" 20 >"$OUT/pt.json" &
+    node bench/peers/delay_proxy.mjs "$TP" "$ms" >"$OUT/pt.json" &
     local p2=$!
     PIDS+=("$p1" "$p2")
     for _ in $(seq 50); do [[ -s "$OUT/pq.json" && -s "$OUT/pt.json" ]] && break; sleep 0.1; done
     EDW_AZURE_QUEUE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pq.json")/devstoreaccount1"
     EDW_AZURE_TABLE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pt.json")/devstoreaccount1"
     export EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
-    edw_consume "$@"
+    edw_consume "$name" "$@"
     unset EDW_AZURE_QUEUE_ENDPOINT EDW_AZURE_TABLE_ENDPOINT
     kill "$p1" "$p2" 2>/dev/null || true
     wait "$p1" "$p2" 2>/dev/null || true
@@ -130,7 +140,10 @@ for ((i = 1; i <= RUNS; i++)); do
         echo "$(cat "$OUT/edw$v.$i.cpu") * 1000 / $(cat "$OUT/edw$v.$i.n")" | bc -l >>"$OUT/edw$v.per1000"
         cat "$OUT/edw$v.$i.rss" >>"$OUT/edw$v.rsses"
         fresh
-        delayed_run "delayed$v.$i" "${flags[@]}"
+        delayed_run "proxied$v.$i" 0 "${flags[@]}"
+        cat "$OUT/proxied$v.$i.rate" >>"$OUT/proxied$v.rates"
+        fresh
+        delayed_run "delayed$v.$i" 20 "${flags[@]}"
         cat "$OUT/delayed$v.$i.rate" >>"$OUT/delayed$v.rates"
     done
 done
@@ -140,8 +153,8 @@ per1000() { echo "$(cat "$OUT/$1.cpu") * 1000 / $(cat "$OUT/$1.n")" | bc -l; }
 mb() { echo "$(cat "$OUT/$1.rss") / 1024" | bc -l; }
 printf 'messages per run                    %d, edw runs %d (medians); fresh in-memory Azurite 3.35.0 each; edw flags: %s\n' \
     "$N" "$RUNS" "${EXTRA[*]:-defaults}"
-printf 'Azurite alone, msg/s (SDK, 32 in flight): receive %.0f, delete %.0f, upsert %.0f, batch upsert %.0f\n' \
-    "$R" "$D" "$U" "$B"
+printf 'Azurite alone, msg/s (64 in flight): receive %.0f, delete %.0f, batch upsert %.0f\n' \
+    "$R" "$D" "$B"
 printf 'Azurite ceiling, receive+batch+delete  %.0f msg/s\n' "$CEIL"
 sdk_cpu=$(per1000 sdk)
 for v in "${!VARIANTS[@]}"; do
@@ -149,12 +162,14 @@ for v in "${!VARIANTS[@]}"; do
     cpu=$(median <"$OUT/edw$v.per1000")
     rss=$(sort -n "$OUT/edw$v.rsses" | tail -1)
     delayed=$(median <"$OUT/delayed$v.rates")
+    proxied=$(median <"$OUT/proxied$v.rates")
     name="edw ${VARIANTS[$v]:-(defaults)}"
     printf '%-35s %.0f msg/s (%.0f%% of the ceiling), %.3f CPU s/1000 msg (1/%.0f of the SDK), peak RSS %.1f MB\n' \
         "$name" "$rate" "$(echo "100 * $rate / $CEIL" | bc -l)" "$cpu" \
         "$(echo "$sdk_cpu / $cpu" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
-    printf '%-35s %.0f msg/s (%.0f%% of undelayed)\n' "  with 20 ms per request" "$delayed" \
-        "$(echo "100 * $delayed / $rate" | bc -l)"
+    printf '%-35s %.0f msg/s at 0 ms, %.0f msg/s at 20 ms (%.0f%% of 0 ms, %.0f%% of direct)\n' \
+        "  through the delaying proxy" "$proxied" "$delayed" \
+        "$(echo "100 * $delayed / $proxied" | bc -l)" "$(echo "100 * $delayed / $rate" | bc -l)"
 done
 printf 'JS SDK consumer                     %.0f msg/s, %.3f CPU s/1000 msg, peak RSS %.1f MB\n' \
     "$(cat "$OUT/sdk.rate")" "$sdk_cpu" "$(mb sdk)"
