@@ -29,3 +29,5 @@ target_compile_definitions(test_azure_sharedkey PRIVATE
 edw_unit_test(azure_common)
 edw_unit_test(azure_parse)
 edw_unit_test(azure_backend)
+# Azure identity: token sources (workload identity, managed identity, cache)
+edw_unit_test(token)
