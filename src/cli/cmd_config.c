@@ -2,8 +2,10 @@
 /* `edw config`: the effective configuration and where each value came from. Secrets are
  * printed as *** by edw_config_dump; this command never sees their values. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "edw/token.h"
 
 int edw_cmd_config(int argc, char **argv)
 {
@@ -15,6 +17,16 @@ int edw_cmd_config(int argc, char **argv)
     edw_buf_init(&b, 1 << 20);
     code = EDW_EXIT_FAIL;
     if (edw_config_dump(&cli.cfg, cli.cfg.json, &b) == EDW_OK) {
+        if (!cli.cfg.json && cli.cfg.backend && strcmp(cli.cfg.backend, "azure") == 0) {
+            /* which Azure credential the chain picks, and why (variable names, no values) */
+            struct edw_buf why;
+            edw_buf_init(&why, 1024);
+            enum edw_azure_cred_kind k = edw_azure_cred_choose(&cli.cfg, &why);
+            if (edw_buf_appendf(&b, "%-24s = %s  (%s)\n", "azure credential",
+                                edw_azure_cred_name(k), edw_buf_cstr(&why)) != EDW_OK)
+                b.len = 0;
+            edw_buf_cleanup(&why);
+        }
         fputs(edw_buf_cstr(&b), stdout);
         code = EDW_EXIT_OK;
     }
