@@ -49,8 +49,7 @@ void edw_token_copy(struct edw_token *dst, const struct edw_token *src);
  * cached token. `destroy` frees `state`. */
 struct edw_token_source_ops {
     const char *kind; /* "workload-identity", "managed-identity", "cache", ... */
-    enum edw_err (*get)(void *state, int64_t now_us, struct edw_token *out,
-                        struct edw_error *err);
+    enum edw_err (*get)(void *state, int64_t now_us, struct edw_token *out, struct edw_error *err);
     void (*invalidate)(void *state);
     void (*destroy)(void *state);
 };
@@ -61,8 +60,7 @@ struct edw_token_source_ops {
 struct edw_token_source;
 
 /* Wrap `state` (taken over) with one reference held by the caller. */
-struct edw_token_source *edw_token_source_new(const struct edw_token_source_ops *ops,
-                                              void *state);
+struct edw_token_source *edw_token_source_new(const struct edw_token_source_ops *ops, void *state);
 /* Add a reference; returns `s`. */
 struct edw_token_source *edw_token_source_ref(struct edw_token_source *s);
 /* Drop a reference; the last one destroys the source. NULL-safe. */
@@ -126,18 +124,18 @@ struct edw_managed_identity_options {
 /* IMDS: GET {imds}?api-version=2018-02-01&resource=...[&client_id=] with "Metadata: true".
  * IDENTITY_ENDPOINT: GET {endpoint}?api-version=2019-08-01&resource=...[&client_id=] with
  * "X-IDENTITY-HEADER". */
-EDW_NODISCARD enum edw_err edw_token_managed_identity_new(
-    const struct edw_managed_identity_options *o, struct edw_token_source **out,
-    struct edw_error *err);
+EDW_NODISCARD enum edw_err
+edw_token_managed_identity_new(const struct edw_managed_identity_options *o,
+                               struct edw_token_source **out, struct edw_error *err);
 
 /* --- cache --- */
 
 struct edw_token_cache_options {
-    int64_t skew_us;          /* refresh this long before expiry; 0: 5 minutes */
-    int64_t min_valid_us;     /* a token closer to expiry is not used; 0: 5 s */
-    int64_t backoff_base_us;  /* first pause after a failed fetch; 0: 1 s */
-    int64_t backoff_cap_us;   /* longest pause; 0: 30 s */
-    bool report_health;       /* feed edw_health_set_credentials / edw_metrics_token_refresh */
+    int64_t skew_us;         /* refresh this long before expiry; 0: 5 minutes */
+    int64_t min_valid_us;    /* a token closer to expiry is not used; 0: 5 s */
+    int64_t backoff_base_us; /* first pause after a failed fetch; 0: 1 s */
+    int64_t backoff_cap_us;  /* longest pause; 0: 30 s */
+    bool report_health;      /* feed edw_health_set_credentials / edw_metrics_token_refresh */
 };
 
 /* Wrap `inner` (a reference is taken): tokens are fetched once and refreshed ahead of

@@ -25,11 +25,11 @@ struct token_cache {
     struct edw_token_cache_options o;
     pthread_mutex_t lock;
     pthread_cond_t done;
-    struct edw_token token;  /* value NULL: none */
-    int64_t refresh_at_us;   /* wall clock */
+    struct edw_token token; /* value NULL: none */
+    int64_t refresh_at_us;  /* wall clock */
     bool refreshing;
-    unsigned failures;       /* consecutive */
-    int64_t next_try_us;     /* after a failure */
+    unsigned failures;   /* consecutive */
+    int64_t next_try_us; /* after a failure */
     enum edw_err last_rc;
     struct edw_error last_err;
 };
@@ -135,8 +135,9 @@ static enum edw_err cache_get(void *state, int64_t now_us, struct edw_token *out
         if (c->o.report_health)
             edw_health_set_credentials(valid ? EDW_CRED_OK : EDW_CRED_FAILED);
         if (valid) {
-            edw_warn("identity", "refreshing the %s token failed (%s); using the cached token, "
-                                 "retrying in %lld ms",
+            edw_warn("identity",
+                     "refreshing the %s token failed (%s); using the cached token, "
+                     "retrying in %lld ms",
                      edw_token_source_kind(c->inner), ferr.message,
                      (long long)((c->next_try_us - now_us) / 1000));
             break;

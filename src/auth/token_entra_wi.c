@@ -127,8 +127,8 @@ enum edw_err edw_token_entra_wi_new(const struct edw_entra_wi_options *o,
                                     struct edw_token_source **out, struct edw_error *err)
 {
     *out = NULL;
-    const char *missing = !o->client_id || !*o->client_id   ? "AZURE_CLIENT_ID"
-                          : !o->tenant_id || !*o->tenant_id ? "AZURE_TENANT_ID"
+    const char *missing = !o->client_id || !*o->client_id     ? "AZURE_CLIENT_ID"
+                          : !o->tenant_id || !*o->tenant_id   ? "AZURE_TENANT_ID"
                           : !o->token_file || !*o->token_file ? "AZURE_FEDERATED_TOKEN_FILE"
                                                               : NULL;
     if (missing) {

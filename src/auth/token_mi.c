@@ -11,7 +11,7 @@
 #include "token_internal.h"
 
 struct managed_identity {
-    char *url; /* with the query */
+    char *url;    /* with the query */
     char *header; /* IDENTITY_HEADER (secret) or NULL for IMDS */
     struct edw_http_transport *http;
     bool owns_http;
@@ -41,10 +41,9 @@ static enum edw_err mi_get(void *state, int64_t now_us, struct edw_token *out,
     else
         edw_http_headers_add(&req.headers, "Metadata", "true");
     edw_http_headers_add(&req.headers, "Accept", "application/json");
-    enum edw_err rc = edw_token_fetch(m->http, &req, now_us,
-                                      m->header ? "managed identity (IDENTITY_ENDPOINT)"
-                                                : "managed identity (IMDS)",
-                                      out, err);
+    enum edw_err rc = edw_token_fetch(
+        m->http, &req, now_us,
+        m->header ? "managed identity (IDENTITY_ENDPOINT)" : "managed identity (IMDS)", out, err);
     edw_http_request_cleanup(&req);
     if (rc && err && (err->http_status == 400 || err->http_status == 404) && !m->header)
         snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
@@ -72,9 +71,9 @@ enum edw_err edw_token_managed_identity_new(const struct edw_managed_identity_op
     }
     struct edw_buf q;
     edw_buf_init(&q, 8192);
-    enum edw_err rc = edw_buf_append_str(&q, service ? o->identity_endpoint
-                                                     : o->imds_url ? o->imds_url
-                                                                   : EDW_IMDS_TOKEN_URL);
+    enum edw_err rc = edw_buf_append_str(&q, service       ? o->identity_endpoint
+                                             : o->imds_url ? o->imds_url
+                                                           : EDW_IMDS_TOKEN_URL);
     if (!rc)
         rc = edw_buf_append_str(&q, strchr(edw_buf_cstr(&q), '?') ? "&" : "?");
     if (!rc)

@@ -35,8 +35,7 @@ void edw_token_copy(struct edw_token *dst, const struct edw_token *src)
     dst->value = src->value ? edw_xstrdup(src->value) : NULL;
 }
 
-struct edw_token_source *edw_token_source_new(const struct edw_token_source_ops *ops,
-                                              void *state)
+struct edw_token_source *edw_token_source_new(const struct edw_token_source_ops *ops, void *state)
 {
     struct edw_token_source *s = edw_xcalloc(1, sizeof(*s));
     s->ops = ops;
@@ -59,8 +58,8 @@ void edw_token_source_unref(struct edw_token_source *s)
     free(s);
 }
 
-enum edw_err edw_token_source_get(struct edw_token_source *s, int64_t now_us,
-                                  struct edw_token *out, struct edw_error *err)
+enum edw_err edw_token_source_get(struct edw_token_source *s, int64_t now_us, struct edw_token *out,
+                                  struct edw_error *err)
 {
     memset(out, 0, sizeof(*out));
     return s->ops->get(s->state, now_us, out, err);
@@ -184,8 +183,7 @@ static const char *aadsts_hint(const char *code)
     return NULL;
 }
 
-static enum edw_err parse_error(long status, json_t *root, const char *who,
-                                struct edw_error *err)
+static enum edw_err parse_error(long status, json_t *root, const char *who, struct edw_error *err)
 {
     enum edw_err cat = status == 429                    ? EDW_ERR_THROTTLED
                        : status >= 500 || status == 408 ? EDW_ERR_TRANSIENT
@@ -204,9 +202,9 @@ static enum edw_err parse_error(long status, json_t *root, const char *who,
     if (error) /* an OAuth error name: short ASCII; anything else is not echoed */
         for (size_t i = 0; error[i] && i + 1 < sizeof(safe_error); i++)
             safe_error[i] = isalnum((unsigned char)error[i]) || error[i] == '_' ? error[i] : '?';
-    enum edw_err rc = edw_error_set(err, cat, "%s: HTTP %ld%s%s%s%s%s%s", who, status,
-                                    safe_error[0] ? " " : "", safe_error, code[0] ? " " : "",
-                                    code, hint ? ": " : "", hint ? hint : "");
+    enum edw_err rc =
+        edw_error_set(err, cat, "%s: HTTP %ld%s%s%s%s%s%s", who, status, safe_error[0] ? " " : "",
+                      safe_error, code[0] ? " " : "", code, hint ? ": " : "", hint ? hint : "");
     if (err) {
         err->http_status = (int)status;
         snprintf(err->code, sizeof(err->code), "%s", code[0] ? code : safe_error);
@@ -226,8 +224,9 @@ enum edw_err edw_entra_token_parse(long status, const char *body, size_t len, in
         goto out;
     }
     if (!json_is_object(root)) {
-        rc = edw_error_set(err, EDW_ERR_TRANSIENT, "%s: HTTP 200 but the reply is not a JSON "
-                                                   "object",
+        rc = edw_error_set(err, EDW_ERR_TRANSIENT,
+                           "%s: HTTP 200 but the reply is not a JSON "
+                           "object",
                            who);
         goto out;
     }
@@ -238,8 +237,7 @@ enum edw_err edw_entra_token_parse(long status, const char *body, size_t len, in
     bool has_on = json_seconds(json_object_get(root, "expires_on"), &expires_on);
     bool has_refresh = json_seconds(json_object_get(root, "refresh_in"), &refresh_in);
     if (!tok || !tok[0] || strpbrk(tok, " \r\n\t")) {
-        rc = edw_error_set(err, EDW_ERR_TRANSIENT, "%s: the reply has no usable access_token",
-                           who);
+        rc = edw_error_set(err, EDW_ERR_TRANSIENT, "%s: the reply has no usable access_token", who);
     } else if (type && strcasecmp(type, "Bearer") != 0) {
         rc = edw_error_set(err, EDW_ERR_TRANSIENT, "%s: token_type is not Bearer", who);
     } else if ((!has_in || expires_in <= 0) && (!has_on || expires_on <= now_us / 1000000)) {
@@ -247,8 +245,8 @@ enum edw_err edw_entra_token_parse(long status, const char *body, size_t len, in
                            "%s: the reply has no valid expires_in or expires_on", who);
     } else {
         out->value = edw_xstrdup(tok);
-        out->expires_at_us = has_in && expires_in > 0 ? now_us + expires_in * 1000000
-                                                      : expires_on * 1000000;
+        out->expires_at_us =
+            has_in && expires_in > 0 ? now_us + expires_in * 1000000 : expires_on * 1000000;
         if (has_refresh && refresh_in > 0 && now_us + refresh_in * 1000000 < out->expires_at_us)
             out->refresh_at_us = now_us + refresh_in * 1000000;
     }

@@ -636,8 +636,14 @@ static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
     }
     call->result = rc;
     bool again = edw_err_retryable(rc) && call->attempts < c->retry.max_attempts;
-    if (r->status == 401 && c->token && call->attempts == 1) {
-        /* The token was revoked or expired early: fetch a new one and try once more. */
+    bool token_rejected = r->status == 401 ||
+                          (r->status == 403 &&
+                           (strcmp(call->err.code, "AuthenticationFailed") == 0 ||
+                            strcmp(call->err.code, "InvalidAuthenticationInfo") == 0));
+    if (token_rejected && c->token && call->attempts == 1) {
+        /* The token was revoked or expired early (Azure answers 401, Azurite 403
+         * AuthenticationFailed; a missing role is 403 AuthorizationPermissionMismatch and is
+         * not retried): fetch a new one and try once more. */
         edw_token_source_invalidate(c->token);
         again = true;
     }

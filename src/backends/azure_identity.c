@@ -104,8 +104,7 @@ static char *identity_key(const struct edw_config *cfg, enum edw_azure_cred_kind
     return edw_xasprintf("%d|%s|%s|%s|%s|%s|%s", (int)kind,
                          set(cfg->azure_client_id) ? cfg->azure_client_id : n,
                          set(cfg->azure_tenant_id) ? cfg->azure_tenant_id : n,
-                         set(cfg->azure_federated_token_file) ? cfg->azure_federated_token_file
-                                                              : n,
+                         set(cfg->azure_federated_token_file) ? cfg->azure_federated_token_file : n,
                          set(cfg->azure_authority_host) ? cfg->azure_authority_host : n,
                          set(cfg->azure_identity_endpoint) ? cfg->azure_identity_endpoint : n,
                          set(cfg->ca_file) ? cfg->ca_file : n);
@@ -140,10 +139,9 @@ static enum edw_err make_source(const struct edw_config *cfg, enum edw_azure_cre
     return edw_token_managed_identity_new(&o, out, err);
 }
 
-enum edw_err edw_azure_token_acquire(const struct edw_config *cfg,
-                                     struct edw_http_transport *http,
-                                     const struct edw_clock *clock,
-                                     struct edw_token_source **out, struct edw_error *err)
+enum edw_err edw_azure_token_acquire(const struct edw_config *cfg, struct edw_http_transport *http,
+                                     const struct edw_clock *clock, struct edw_token_source **out,
+                                     struct edw_error *err)
 {
     *out = NULL;
     struct edw_buf reason;

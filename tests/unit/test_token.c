@@ -82,8 +82,7 @@ static void test_parse(void **state)
     const char *aad = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS700024: "
                       "Client assertion is not within its valid time range. CANARY-DESC\","
                       "\"error_codes\":[700024]}";
-    assert_int_equal(edw_entra_token_parse(400, aad, strlen(aad), T0, "te", &t, &e),
-                     EDW_ERR_AUTH);
+    assert_int_equal(edw_entra_token_parse(400, aad, strlen(aad), T0, "te", &t, &e), EDW_ERR_AUTH);
     assert_null(t.value);
     assert_non_null(strstr(e.message, "AADSTS700024"));
     assert_non_null(strstr(e.message, "invalid_client"));
@@ -143,8 +142,7 @@ struct endpoint {
     long fail_status; /* 0: succeed */
 };
 
-static void endpoint_fn(void *ctx, const struct fake_http_call *req,
-                        struct edw_http_response *resp)
+static void endpoint_fn(void *ctx, const struct fake_http_call *req, struct edw_http_response *resp)
 {
     struct endpoint *ep = ctx;
     if (ep->fail_status) {
@@ -184,7 +182,8 @@ static void test_workload_identity(void **state)
     fake_http_set_handler(&h, endpoint_fn, &ep);
     struct edw_token_source *src = NULL;
     struct edw_error e = {0};
-    struct edw_entra_wi_options o = {.client_id = "cid 1", .tenant_id = "tid",
+    struct edw_entra_wi_options o = {.client_id = "cid 1",
+                                     .tenant_id = "tid",
                                      .token_file = path,
                                      .authority_host = "https://127.0.0.1:1/",
                                      .http = &h.transport};
@@ -247,8 +246,9 @@ static void test_managed_identity(void **state)
     struct edw_error e = {0};
     struct edw_managed_identity_options o = {.client_id = "uami", .http = &h.transport};
     assert_int_equal(edw_token_managed_identity_new(&o, &src, &e), EDW_OK);
-    fake_http_push(&h, 200, "{\"access_token\":\"mi-1\",\"expires_in\":\"86399\","
-                            "\"expires_on\":\"1800086399\",\"token_type\":\"Bearer\"}");
+    fake_http_push(&h, 200,
+                   "{\"access_token\":\"mi-1\",\"expires_in\":\"86399\","
+                   "\"expires_on\":\"1800086399\",\"token_type\":\"Bearer\"}");
     struct edw_token t;
     assert_int_equal(edw_token_source_get(src, T0, &t, &e), EDW_OK);
     assert_string_equal(t.value, "mi-1");
@@ -258,8 +258,9 @@ static void test_managed_identity(void **state)
                         "http://169.254.169.254/metadata/identity/oauth2/token?api-version="
                         "2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=uami");
     assert_string_equal(fake_http_header(&h, 0, "Metadata"), "true");
-    fake_http_push(&h, 400, "{\"error\":\"invalid_request\",\"error_description\":\"Identity "
-                            "not found\"}");
+    fake_http_push(&h, 400,
+                   "{\"error\":\"invalid_request\",\"error_description\":\"Identity "
+                   "not found\"}");
     assert_int_equal(edw_token_source_get(src, T0, &t, &e), EDW_ERR_AUTH);
     assert_non_null(strstr(e.message, "managed identity assigned"));
     edw_token_source_unref(src);
@@ -314,8 +315,8 @@ static void script_destroy(void *state)
 static const struct edw_token_source_ops s_script_ops = {
     .kind = "script", .get = script_get, .destroy = script_destroy};
 
-static enum edw_err cache_get(struct edw_token_source *c, struct fake_clock *fc,
-                              char *value, size_t size, struct edw_error *e)
+static enum edw_err cache_get(struct edw_token_source *c, struct fake_clock *fc, char *value,
+                              size_t size, struct edw_error *e)
 {
     struct edw_token t;
     enum edw_err rc = edw_token_source_get(c, fc->wall_us, &t, e);
