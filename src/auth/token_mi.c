@@ -41,6 +41,7 @@ static enum edw_err mi_get(void *state, int64_t now_us, struct edw_token *out,
     else
         edw_http_headers_add(&req.headers, "Metadata", "true");
     edw_http_headers_add(&req.headers, "Accept", "application/json");
+    req.no_proxy = true; /* IMDS is link-local and the identity endpoint local: never proxied */
     enum edw_err rc = edw_token_fetch(
         m->http, &req, now_us,
         m->header ? "managed identity (IDENTITY_ENDPOINT)" : "managed identity (IMDS)", out, err);

@@ -258,6 +258,7 @@ static void test_managed_identity(void **state)
                         "http://169.254.169.254/metadata/identity/oauth2/token?api-version="
                         "2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=uami");
     assert_string_equal(fake_http_header(&h, 0, "Metadata"), "true");
+    assert_true(h.calls[0].no_proxy);
     fake_http_push(&h, 400,
                    "{\"error\":\"invalid_request\",\"error_description\":\"Identity "
                    "not found\"}");
