@@ -56,6 +56,7 @@ export EDW_QUEUE_NAME=idq EDW_TABLE_NAME=idrows
 cfg=$("$EDW_BIN" config)
 [[ "$cfg" == *"azure credential         = workload-identity"*AZURE_FEDERATED_TOKEN_FILE* ]] ||
     fail "edw config does not name workload identity: $cfg"
+assert_eq "$("$EDW_BIN" config --json | jq -r .azure_credential)" workload-identity "config --json"
 cfg=$(EDW_AZURE_ACCOUNT_KEY="Q0FOQVJZLUFDQ09VTlQtS0VZ" "$EDW_BIN" config)
 [[ "$cfg" == *"azure credential         = shared-key  (EDW_AZURE_ACCOUNT_KEY is set)"* ]] ||
     fail "a key does not win over workload identity: $cfg"
