@@ -89,6 +89,13 @@ struct edw_config {
     char *azure_table_endpoint;
     char *azure_send_encoding;
     char *azure_receive_encoding;
+    /* azure identity (Entra workload identity / managed identity; the header is a secret) */
+    char *azure_client_id;
+    char *azure_tenant_id;
+    char *azure_federated_token_file;
+    char *azure_authority_host;
+    char *azure_identity_endpoint;
+    char *azure_identity_header;
     char *ca_file;
     /* where each setting's value came from (enum edw_origin), by table index */
     unsigned char origin[128];

@@ -29,6 +29,7 @@ struct edw_http_request {
     const char *body; /* borrowed; NULL for none */
     size_t body_len;
     long timeout_ms; /* whole request; 0: the transport's default */
+    bool no_proxy;   /* connect directly even when a proxy is configured (IMDS) */
 };
 
 struct edw_http_response {

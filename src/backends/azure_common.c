@@ -19,6 +19,7 @@
 #include "edw/alloc.h"
 #include "edw/config.h"
 #include "edw/log.h"
+#include "edw/token.h"
 
 /* --- connection settings --- */
 
@@ -210,11 +211,10 @@ static enum edw_err choose_auth(struct edw_azure_conn *c, struct edw_error *err)
     } else if (c->sas && c->sas[0]) {
         c->auth = EDW_AZURE_AUTH_SAS;
     } else {
-        return edw_error_set(err, EDW_ERR_INVALID,
-                             "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or "
-                             "AZURE_STORAGE_ACCOUNT_NAME with EDW_AZURE_ACCOUNT_KEY or "
-                             "EDW_AZURE_SAS_TOKEN");
+        /* No key or SAS: an Entra token (workload or managed identity, see azure_identity.c) */
+        c->auth = EDW_AZURE_AUTH_BEARER;
     }
+    (void)err;
     return EDW_OK;
 }
 
@@ -524,6 +524,18 @@ enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_se
     if (rc)
         return rc;
     c->endpoint = service == EDW_AZURE_QUEUE ? c->conn.queue_endpoint : c->conn.table_endpoint;
+    if (c->conn.auth == EDW_AZURE_AUTH_BEARER) {
+        /* A bearer token is a credential anyone on the path could replay: never over HTTP. */
+        if (strncasecmp(c->endpoint, "https://", 8) != 0)
+            return edw_error_set(err, EDW_ERR_INVALID,
+                                 "no Azure key or SAS is set, so an Entra token would be used, "
+                                 "and tokens are only sent over HTTPS: the %s endpoint %.80s is "
+                                 "not https:// (set an https endpoint, or a key/SAS)",
+                                 service == EDW_AZURE_QUEUE ? "queue" : "table", c->endpoint);
+        rc = edw_azure_token_acquire(cfg, deps->http, c->clock, &c->token, err);
+        if (rc)
+            return rc;
+    }
     if (deps->http) {
         c->http = deps->http;
         return EDW_OK;
@@ -540,6 +552,7 @@ void edw_azure_client_cleanup(struct edw_azure_client *c)
         return;
     if (c->owns_http)
         edw_http_transport_destroy(c->http);
+    edw_azure_token_release(c->token);
     edw_azure_conn_cleanup(&c->conn);
     memset(c, 0, sizeof(*c));
 }
@@ -565,7 +578,7 @@ void edw_azure_call_cleanup(struct edw_azure_call *call)
 /* Build the wire request for one attempt: URL (plus the SAS), date, version, headers, then
  * the signature over exactly that. */
 static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_call *call,
-                          struct edw_http_request *req)
+                          const char *bearer, struct edw_http_request *req)
 {
     char *url;
     if (c->conn.auth == EDW_AZURE_AUTH_SAS)
@@ -587,6 +600,12 @@ static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_cal
                              call->headers.items[i].value);
     req->body = call->body;
     req->body_len = call->body_len;
+    if (bearer) {
+        char *h = edw_xasprintf("Bearer %s", bearer);
+        edw_http_headers_add(&req->headers, "Authorization", h);
+        explicit_bzero(h, strlen(h));
+        free(h);
+    }
     if (c->conn.auth != EDW_AZURE_AUTH_SHARED_KEY)
         return EDW_OK;
     return edw_azure_sharedkey_authorize(c->service == EDW_AZURE_TABLE ? EDW_AZURE_SK_TABLE
@@ -617,6 +636,17 @@ static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
     }
     call->result = rc;
     bool again = edw_err_retryable(rc) && call->attempts < c->retry.max_attempts;
+    bool token_rejected = r->status == 401 ||
+                          (r->status == 403 &&
+                           (strcmp(call->err.code, "AuthenticationFailed") == 0 ||
+                            strcmp(call->err.code, "InvalidAuthenticationInfo") == 0));
+    if (token_rejected && c->token && call->attempts == 1) {
+        /* The token was revoked or expired early (Azure answers 401, Azurite 403
+         * AuthenticationFailed; a missing role is 403 AuthorizationPermissionMismatch and is
+         * not retried): fetch a new one and try once more. */
+        edw_token_source_invalidate(c->token);
+        again = true;
+    }
     if (again && (r->status == 0 || r->status == 500 || r->status == 504))
         call->ambiguous = true; /* the service may have applied it before failing */
     return again;
@@ -650,14 +680,28 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
         todo[ntodo++] = i;
     }
     while (ntodo > 0 && !rc) {
+        struct edw_token tok = {0};
+        if (c->token) {
+            struct edw_error terr = {0};
+            enum edw_err trc =
+                edw_token_source_get(c->token, edw_clock_wall_us(c->clock), &tok, &terr);
+            if (trc) { /* each call fails with the cause; the caller retries later */
+                for (size_t k = 0; k < ntodo; k++) {
+                    calls[todo[k]].result = trc;
+                    calls[todo[k]].err = terr;
+                }
+                break;
+            }
+        }
         for (size_t k = 0; k < ntodo && !rc; k++) {
             struct edw_azure_call *call = &calls[todo[k]];
             edw_http_response_cleanup(&call->resp);
             edw_http_response_init(&call->resp);
-            rc = build(c, call, &reqs[k]);
+            rc = build(c, call, tok.value, &reqs[k]);
             reqp[k] = &reqs[k];
             respp[k] = &call->resp;
         }
+        edw_token_cleanup(&tok);
         if (!rc)
             rc = edw_http_perform(c->http, reqp, respp, ntodo);
         c->requests += ntodo;

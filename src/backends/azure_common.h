@@ -18,6 +18,7 @@
 #include "edw/queue.h"
 
 struct edw_config;
+struct edw_token_source;
 
 /* The x-ms-version we speak: new enough for OAuth bearer tokens (2017-11-09), what
  * azure-data-tables sends, and accepted by Azurite. */
@@ -86,6 +87,7 @@ struct edw_azure_client {
     struct edw_azure_retry_policy retry;
     uint64_t rng; /* jitter and batch boundaries; seeded per instance */
     uint64_t requests, retries; /* counters (tests, logs) */
+    struct edw_token_source *token; /* EDW_AZURE_AUTH_BEARER: the cached token source */
 };
 
 /* Set up a client from configuration and injected dependencies. When deps->http is NULL the
@@ -97,6 +99,17 @@ EDW_NODISCARD enum edw_err edw_azure_client_init(struct edw_azure_client *c,
                                                  const struct edw_backend_deps *deps,
                                                  struct edw_error *err);
 void edw_azure_client_cleanup(struct edw_azure_client *c);
+
+/* The cached bearer token source for `cfg` (workload or managed identity, see
+ * edw_azure_cred_choose). With `http` NULL the source is shared by every client of the process
+ * with the same identity and has a libcurl transport of its own; with an injected `http`
+ * (tests) it is private and uses that transport. Release with edw_azure_token_release. */
+EDW_NODISCARD enum edw_err edw_azure_token_acquire(const struct edw_config *cfg,
+                                                   struct edw_http_transport *http,
+                                                   const struct edw_clock *clock,
+                                                   struct edw_token_source **out,
+                                                   struct edw_error *err);
+void edw_azure_token_release(struct edw_token_source *src);
 
 /* Checks a 2xx response further (e.g. the parts of a $batch reply): EDW_OK accepts it, a
  * retryable error retries the call, anything else fails it. May fill `err`. */

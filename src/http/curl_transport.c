@@ -81,6 +81,8 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* NULL: the environment's no_proxy applies; handles are reused, so set it every time */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, req->no_proxy ? "*" : NULL);
     if (t->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
         curl_easy_setopt(e, CURLOPT_CAPATH, "/etc/ssl/certs"); /* add to, not replace */

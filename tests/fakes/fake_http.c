@@ -28,6 +28,7 @@ static void record(struct fake_http *f, const struct edw_http_request *req)
     c->body = edw_xstrndup(req->body ? req->body : "", req->body ? req->body_len : 0);
     c->body_len = req->body ? req->body_len : 0;
     c->timeout_ms = req->timeout_ms;
+    c->no_proxy = req->no_proxy;
     c->perform = f->performs;
 }
 

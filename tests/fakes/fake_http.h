@@ -18,6 +18,7 @@ struct fake_http_call {
     char *body; /* NUL-terminated copy */
     size_t body_len;
     long timeout_ms;
+    bool no_proxy;
     size_t perform; /* which perform() call carried it, from 0 */
 };
 

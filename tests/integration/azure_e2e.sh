@@ -103,8 +103,11 @@ err=$(AZURE_STORAGE_CONNECTION_STRING="AccountName=x;AccountKey=%%%" "$EDW_BIN" 
 err=$(AZURE_STORAGE_CONNECTION_STRING="AccountName=x;Bogus=1" "$EDW_BIN" queue depth 2>&1)
 [[ "$err" == *"a part is not a known Key=value setting"* ]] || fail "unknown key: $err"
 [[ "$err" != *Bogus* ]] || fail "the connection string was quoted: $err"
-err=$(AZURE_STORAGE_CONNECTION_STRING="" AZURE_STORAGE_ACCOUNT_NAME=acct "$EDW_BIN" queue depth 2>&1)
-[[ "$err" == *"no Azure credentials"* ]] || fail "no credentials: $err"
+# No key or SAS: the chain falls back to managed identity (a closed loopback port here).
+closed=$(free_port)
+err=$(AZURE_STORAGE_CONNECTION_STRING="" AZURE_STORAGE_ACCOUNT_NAME=acct \
+    IDENTITY_ENDPOINT="http://127.0.0.1:$closed/msi" IDENTITY_HEADER=hdr "$EDW_BIN" queue depth 2>&1)
+[[ "$err" == *"managed identity (IDENTITY_ENDPOINT): no reply"* ]] || fail "no credentials: $err"
 err=$("$EDW_BIN" queue depth --queue Bad_Name 2>&1)
 [[ "$err" == *"is not valid on Azure"* ]] || fail "queue name: $err"
 set -e
