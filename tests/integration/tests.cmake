@@ -24,3 +24,5 @@ edw_integration_test(metrics 120)
 edw_integration_test(readiness 120)
 edw_integration_test(log_secrets 120)
 edw_integration_test(monitoring 120)
+# Reliability (issue 7): the fault-injecting proxy, lease renewal, chaos, faults, shutdown
+edw_integration_test(fault_proxy 120)
