@@ -41,7 +41,11 @@ struct worker {
     bool cancelled;
     bool shared_txn; /* queue and store commit together (same database) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
-    unsigned failures;        /* consecutive backend failures, for the backoff */
+    /* Consecutive failures, for the backoff: of writes (upsert, ack, transaction) and of
+     * receives, counted apart so a queue that answers does not reset the backoff of a store
+     * that keeps failing (the worker would then retry it every few milliseconds). */
+    unsigned failures;
+    unsigned recv_failures;
     int health_id;            /* heartbeat slot (edw/health.h) */
     /* scratch arrays sized nslots, reused every iteration */
     struct edw_msg **msgs;
@@ -79,11 +83,12 @@ static void backend_failed(struct worker *w, enum edw_op op, enum edw_err rc)
 {
     w->stats->backend_errors++;
     edw_metrics_backend_retry(edw_queue_ops_of(w->deps->queue)->name, op, rc);
-    unsigned shift = w->failures < 6 ? w->failures : 6;
+    unsigned *count = op == EDW_OP_RECEIVE ? &w->recv_failures : &w->failures;
+    unsigned shift = *count < 6 ? *count : 6;
     int64_t delay = (int64_t)50000 << shift; /* 50 ms .. 3.2 s */
     delay += rand() % (delay / 2 + 1);       /* jitter, so consumers do not retry in step */
     w->backoff_until_us = now_us(w) + delay;
-    w->failures++;
+    (*count)++;
 }
 
 static void log_msg(const struct worker *w, enum edw_log_level level, const struct slot *s,
@@ -360,7 +365,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         edw_msg_batch_cleanup(&batch);
         return 0;
     }
-    w->failures = 0;
+    w->recv_failures = 0;
     size_t k = 0;
     for (size_t i = 0; i < w->nslots && k < batch.n; i++) {
         if (w->slots[i].state != SLOT_FREE)

@@ -181,6 +181,24 @@ static void store_outage_delays_ack(void **state)
     assert_int_equal(f->stats.poisoned, 0);
 }
 
+/* A store that keeps failing while the queue answers fine: the write backoff still doubles
+ * (50 ms, 100 ms, ... 1.6 s: at least 3.15 s for six failures) instead of being reset by every
+ * successful receive and retried every 50 ms. */
+static void store_backoff_grows_while_queue_answers(void **state)
+{
+    struct fixture *f = *state;
+    f->opts.batch = 1;
+    put_good(f, "r", 1);
+    int64_t t0 = edw_clock_wall_us(&f->clock.clock);
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 6;
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(g_fake_store->upserts, 7);
+    assert_true(g_fake_queue->receives > 7); /* the queue was polled meanwhile */
+    assert_true(g_fake_queue->msgs[0].acked_at_us - t0 >= 3150000);
+}
+
 static void duplicate_delivery_overwrites_row(void **state)
 {
     struct fixture *f = *state;
@@ -291,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(too_many_deliveries_poisoned_unrun, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, setup, teardown),
         cmocka_unit_test_setup_teardown(store_outage_delays_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_backoff_grows_while_queue_answers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
         cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
