@@ -121,15 +121,18 @@ static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why,
     slot_free(s);
 }
 
-/* Decide at delivery whether a message can be worked on at all. */
-static void admit(struct worker *w, struct slot *s)
+/* Decide at delivery whether a message can be worked on at all. `asked_us` is when the
+ * receive was sent: the service may have started the lease any time after that, so the lease
+ * is counted from then, not from when the answer arrived (after a slow answer we would renew
+ * only once the lease had run out, and another consumer could have the message too). */
+static void admit(struct worker *w, struct slot *s, int64_t asked_us)
 {
     char reason[256];
     const struct edw_worker_opts *o = w->opts;
     w->stats->received++;
     edw_metrics_received(1);
     s->received_us = now_us(w);
-    s->lease_until_us = s->received_us + (int64_t)o->visibility_s * 1000000;
+    s->lease_until_us = asked_us + (int64_t)o->visibility_s * 1000000;
     if (s->msg.dequeue_count > o->max_dequeue) {
         snprintf(reason, sizeof(reason),
                  "delivered %u times, more than max-dequeue %u (a consumer probably died or "
@@ -356,6 +359,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         now_us(w) < w->backoff_until_us)
         return 0;
     struct edw_msg_batch batch = {0};
+    int64_t asked = now_us(w);
     enum edw_err rc = edw_queue_receive(w->deps->queue, want, w->opts->visibility_s, &batch, err);
     if (rc) {
         if (edw_err_retryable(rc))
@@ -373,7 +377,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         edw_msg_move(&w->slots[i].msg, &batch.msgs[k++]);
         w->slots[i].held = true;
         edw_metrics_in_flight_add(1);
-        admit(w, &w->slots[i]);
+        admit(w, &w->slots[i], asked);
     }
     size_t got = batch.n;
     edw_msg_batch_cleanup(&batch); /* k == batch.n: room was checked above */

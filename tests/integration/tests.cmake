@@ -26,3 +26,5 @@ edw_integration_test(log_secrets 120)
 edw_integration_test(monitoring 120)
 # Reliability (issue 7): the fault-injecting proxy, lease renewal, chaos, faults, shutdown
 edw_integration_test(fault_proxy 120)
+edw_integration_test(lease_renewal 120)
+edw_integration_test(aws_lease_renewal 180)

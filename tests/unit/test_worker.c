@@ -241,6 +241,29 @@ static void long_work_renews_lease(void **state)
     assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1); /* never redelivered */
 }
 
+/* The answer to a receive arrives 15 s after the service started the 30 s lease. Counted
+ * from the answer, the lease would first be renewed 35 s in, after it had run out (lost to
+ * another consumer); counted from the request, it is renewed in time, again and again while
+ * the store is down (14 failures hold the message for at least 28 s more). */
+static void slow_receive_lease_counted_from_request(void **state)
+{
+    struct fixture *f = *state;
+    f->opts.batch = 1;
+    g_fake_queue->slow_clock = &f->clock;
+    g_fake_queue->receive_delay_us = 15 * 1000000LL;
+    g_fake_queue->strict_leases = true;
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 14;
+    put_good(f, "r", 1);
+    run_worker(f);
+    assert_int_equal(f->stats.lost_leases, 0);
+    assert_true(f->stats.extended >= 2);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(f->stats.received, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1);
+    assert_true(g_fake_queue->msgs[0].deleted);
+}
+
 /* Blocking handler that holds its thread until the test lets go. */
 static atomic_bool s_let_go;
 
@@ -313,6 +336,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
         cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(fatal_receive_ends_run, setup, teardown),
     };
