@@ -29,8 +29,8 @@ lease_renewal_scenario() {
     b=$BG_PID
     wait "$a" || fail "consumer a failed"
     wait "$b" || fail "consumer b failed"
-    local received processed poisoned extended lost released
-    read -r received processed poisoned extended lost released \
+    local received processed poisoned extended lost _released
+    read -r received processed poisoned extended lost _released \
         < <(consume_totals "$TEST_DIR/lease_a.out" "$TEST_DIR/lease_b.out")
     log "lease renewal: received $received, processed $processed, extended $extended, lost $lost"
     assert_eq "$received" "$n" "deliveries (a redelivery means a lease ran out)"
@@ -51,6 +51,7 @@ lease_renewal_scenario() {
 
 # start_fault_proxy NAME TARGET_URL ARGS...: start tests/tools/fault_proxy.mjs in front of
 # TARGET_URL (bounded lifetime, stopped at exit); sets PROXY_URL and PROXY_PID.
+# shellcheck disable=SC2034 # PROXY_URL and PROXY_PID are for the caller
 start_fault_proxy() {
     local name=$1 target=$2
     shift 2
@@ -63,3 +64,108 @@ start_fault_proxy() {
 
 # proxy_stats URL: the proxy's counters (JSON).
 proxy_stats() { curl -sf "$1/__fault_proxy/stats"; }
+
+# metric_sum SCRAPE NAME [LABEL_FILTER]: sum of the samples of NAME in a Prometheus scrape whose
+# labels contain LABEL_FILTER.
+metric_sum() {
+    awk -v name="$2" -v filt="${3:-}" '
+        index($1, name "{") == 1 || $1 == name {
+            if (filt == "" || index($1, filt) > 0) s += $2
+        }
+        END { printf "%d\n", s }' <<<"$1"
+}
+
+# drain_run LABEL RUNNER N [CONSUME_ARGS...]: create the queue and table (directly), produce N
+# messages and drain them with one consumer, both through RUNNER: the name of an array holding
+# a command prefix that reaches the backend, e.g. DIRECT_ENV=(env) or FAULTY_ENV=(env
+# AWS_ENDPOINT_URL_SQS=<proxy> ...) (`env` execs, so a background consumer's pid is edw's own).
+# The consumer serves /metrics; once every row is stored and the queue is empty (checked
+# directly) it is scraped into $TEST_DIR/LABEL.metrics and stopped with SIGTERM (it must exit
+# 0). Checks: no row missing, one row per message, nothing poisoned. Sets PRODUCE_S (the
+# producer's run) and DRAIN_S (consumer start to every row stored and the queue empty).
+drain_run() {
+    local label=$1 n=$3
+    local -n runner=$2
+    shift 3
+    direct "$EDW_BIN" queue create >/dev/null
+    direct "$EDW_BIN" table create >/dev/null
+    local port t0 consumer
+    port=$(free_port)
+    t0=$EPOCHREALTIME
+    "${runner[@]}" "$EDW_BIN" produce --count "$n" --batch 100 >/dev/null \
+        2>"$TEST_DIR/$label.produce.log" ||
+        fail "$label: produce failed: $(tail -n 3 "$TEST_DIR/$label.produce.log")"
+    PRODUCE_S=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    t0=$EPOCHREALTIME
+    start_bg "${runner[@]}" "$EDW_BIN" consume --json --http-port "$port" --http-addr 127.0.0.1 "$@" \
+        >"$TEST_DIR/$label.out" 2>"$TEST_DIR/$label.log"
+    consumer=$BG_PID
+    # Cheap first (the consumer's own counter, redeliveries included), then exact: rows are
+    # counted and the queue read directly, past any proxy.
+    drained() {
+        local d
+        d=$(curl -sf "http://127.0.0.1:$port/metrics") || return 1
+        (($(metric_sum "$d" edw_messages_processed_total 'outcome="stored"') >= n)) || return 1
+        [[ $(direct "$EDW_BIN" table count --json | tail -n 1 | jq .count) -ge $n ]] || return 1
+        d=$(direct "$EDW_BIN" queue depth --json | tail -n 1)
+        [[ $(jq '.visible + .in_flight' <<<"$d") == 0 ]]
+    }
+    local deadline=$((SECONDS + 150))
+    until drained; do
+        ((SECONDS < deadline)) || fail "$label: not drained in 150 s"
+        kill -0 "$consumer" 2>/dev/null || fail "$label: the consumer died: $(tail -n 3 "$TEST_DIR/$label.log")"
+        sleep 0.5
+    done
+    DRAIN_S=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    curl -sf "http://127.0.0.1:$port/metrics" >"$TEST_DIR/$label.metrics" ||
+        fail "$label: /metrics did not answer"
+    kill -TERM "$consumer"
+    local rc=0
+    wait "$consumer" || rc=$?
+    assert_eq "$rc" 0 "$label: consumer exit status after SIGTERM"
+    local v
+    v=$(direct "$EDW_BIN" verify --json | tail -n 1)
+    assert_eq "$(json_get "$v" .missing)" 0 "$label: missing"
+    assert_eq "$(json_get "$v" .stored)" "$n" "$label: stored"
+    assert_eq "$(direct "$EDW_BIN" table count --json | tail -n 1 | jq .count)" "$n" \
+        "$label: rows in the table (one per message)"
+    v=$(direct "$EDW_BIN" queue depth --json | tail -n 1)
+    assert_eq "$(json_get "$v" .poison)" 0 "$label: poisoned"
+}
+
+# direct CMD...: run CMD against the backend itself (the caller sets DIRECT_ENV).
+direct() { "${DIRECT_ENV[@]}" "$@"; }
+
+# fault_scenario N FAULTY_RUNNER [CONSUME_ARGS...]: the same drain twice, directly (DIRECT_ENV)
+# and through FAULTY_RUNNER (fault proxies with errors and resets); the second must lose nothing and show
+# its retries in the consumer's log (info level) and in edw_backend_retries_total. Prints
+# both throughputs (not asserted: timings on a shared machine are noise). The caller sets
+# the queue and table names with `use_names QUEUE TABLE` before each run.
+fault_scenario() {
+    local n=$1 faulty=$2
+    shift 2
+    use_names base
+    drain_run baseline DIRECT_ENV "$n" "$@"
+    local base_p=$PRODUCE_S base_c=$DRAIN_S
+    use_names faults
+    EDW_LOG_LEVEL=info drain_run faults "$faulty" "$n" "$@"
+    local fault_p=$PRODUCE_S fault_c=$DRAIN_S
+    local m retries logged
+    m=$(cat "$TEST_DIR/faults.metrics")
+    retries=$(metric_sum "$m" edw_backend_retries_total)
+    logged=$(grep -c '"msg":"retrying' "$TEST_DIR/faults.log" || true)
+    log "faults: consumer retried $retries call(s) (by operation and reason:" \
+        "$(grep '^edw_backend_retries_total{' <<<"$m" | sed 's/edw_backend_retries_total//' | tr '\n' ' '))"
+    log "faults: $logged retry line(s) in the consumer's log, e.g. $(grep -m1 '"msg":"retrying' "$TEST_DIR/faults.log")"
+    ((retries > 0)) || fail "no retry in edw_backend_retries_total"
+    ((logged > 0)) || fail "no retry in the consumer's log"
+    local bprod fprod bdrain fdrain
+    bprod=$(echo "$n / $base_p" | bc -l)
+    fprod=$(echo "$n / $fault_p" | bc -l)
+    bdrain=$(echo "$n / $base_c" | bc -l)
+    fdrain=$(echo "$n / $fault_c" | bc -l)
+    printf '[%s] %d messages, without / with faults: produce %.0f / %.0f msg/s (%.0f %%), drain %.0f / %.0f msg/s (%.0f %%); load %s\n' \
+        "$TEST_NAME" "$n" "$bprod" "$fprod" "$(echo "100 * $fprod / $bprod" | bc -l)" \
+        "$bdrain" "$fdrain" "$(echo "100 * $fdrain / $bdrain" | bc -l)" \
+        "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}

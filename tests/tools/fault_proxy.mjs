@@ -120,7 +120,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function serviceError(req, status) {
     const code = status === 503 ? "ServiceUnavailable" : "InternalFailure";
-    const message = `injected by fault_proxy (HTTP ${status})`;
+    const message = "injected by fault_proxy";
     const headers = {};
     let body;
     if (req.headers["x-amz-target"]) {
