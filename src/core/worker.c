@@ -203,6 +203,8 @@ static void handle_failure(struct worker *w, struct slot *s)
 {
     if (w->cancelled) { /* not the message's fault: hand it back untouched */
         struct slot *one[] = {s};
+        w->stats->released++;
+        edw_metrics_lease_released(1);
         release(w, one, 1, 0);
         return;
     }

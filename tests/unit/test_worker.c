@@ -314,6 +314,38 @@ static void stop_releases_unstarted_leases(void **state)
     assert_int_equal(d.visible, 3); /* visible again at once */
 }
 
+static bool stop_on_second_call(void *ctx)
+{
+    (void)ctx;
+    return ++s_stop_calls >= 2;
+}
+
+/* The grace ends (here at once) while a handler still runs: it is cancelled and its lease
+ * handed back with visibility 0, and counted as released like the unstarted ones. */
+static void grace_over_cancels_and_releases(void **state)
+{
+    struct fixture *f = *state;
+    struct edw_handler held = {.name = "held", .blocking = true, .run = held_run};
+    atomic_store(&s_let_go, false);
+    s_stop_calls = 0;
+    f->wdeps.handler = &held;
+    f->wdeps.should_stop = stop_on_second_call;
+    f->opts.concurrency = 1;
+    f->opts.batch = 4;
+    f->opts.shutdown_grace_us = 0;
+    for (unsigned i = 1; i <= 4; i++)
+        put_good(f, "r", i);
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 0);
+    assert_int_equal(f->stats.failed, 0); /* a cancel is not the message's failure */
+    assert_int_equal(f->stats.released, 4);
+    assert_int_equal(g_fake_queue->extend_zero, 4);
+    assert_int_equal(g_fake_store->n, 0);
+    struct edw_queue_depth d;
+    assert_int_equal(edw_queue_depth(f->q, &d, NULL), EDW_OK);
+    assert_int_equal(d.visible, 4);
+}
+
 static void fatal_receive_ends_run(void **state)
 {
     struct fixture *f = *state;
@@ -339,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(grace_over_cancels_and_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(fatal_receive_ends_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
