@@ -24,6 +24,11 @@ edw_integration_test(metrics 120)
 edw_integration_test(readiness 120)
 edw_integration_test(log_secrets 120)
 edw_integration_test(monitoring 120)
+# Azure backend on Azurite, with the official JS SDKs
+edw_integration_test(azure_e2e 180)
+edw_integration_test(azure_competing 180)
+edw_integration_test(azure_interop 180)
+edw_integration_test(azure_lost_lease 120)
 # Reliability (issue 7): the fault-injecting proxy, lease renewal, chaos, faults, shutdown
 edw_integration_test(fault_proxy 120)
 edw_integration_test(lease_renewal 120)
