@@ -140,9 +140,9 @@ static void store_outage_delays_ack(void **state)
  * successful receive and retried every 50 ms. */
 static void store_backoff_grows_while_queue_answers(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     f->opts.batch = 1;
-    put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 1);
     int64_t t0 = edw_clock_wall_us(&f->clock.clock);
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 6;
@@ -201,14 +201,14 @@ static void long_work_renews_lease(void **state)
  * the store is down (14 failures hold the message for at least 28 s more). */
 static void slow_receive_lease_counted_from_request(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     f->opts.batch = 1;
     g_fake_queue->slow_clock = &f->clock;
     g_fake_queue->receive_delay_us = 15 * 1000000LL;
     g_fake_queue->strict_leases = true;
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 14;
-    put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 1);
     run_worker(f);
     assert_int_equal(f->stats.lost_leases, 0);
     assert_true(f->stats.extended >= 2);
@@ -278,7 +278,7 @@ static bool stop_on_second_call(void *ctx)
  * handed back with visibility 0, and counted as released like the unstarted ones. */
 static void grace_over_cancels_and_releases(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     struct edw_handler held = {.name = "held", .blocking = true, .run = held_run};
     atomic_store(&s_let_go, false);
     s_stop_calls = 0;
@@ -288,7 +288,7 @@ static void grace_over_cancels_and_releases(void **state)
     f->opts.batch = 4;
     f->opts.shutdown_grace_us = 0;
     for (unsigned i = 1; i <= 4; i++)
-        put_good(f, "r", i);
+        worker_fixture_put_good(f, "r", i);
     run_worker(f);
     assert_int_equal(f->stats.processed, 0);
     assert_int_equal(f->stats.failed, 0); /* a cancel is not the message's failure */
