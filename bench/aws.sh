@@ -10,7 +10,7 @@
 #   - the emulators' own ceiling: bare SQS receive+delete, bare DynamoDB batch writes
 #     (bench/peers/aws_ceiling.mjs).
 # With LATENCY_MS > 0 the consumers reach the emulators through a proxy that adds that much
-# delay to every request (bench/peers/latency_proxy.mjs), like a cloud round trip.
+# delay to every request (tests/tools/fault_proxy.mjs --latency-ms), like a cloud round trip.
 # Prints figures (medians of RUNS); asserts nothing except that edw's run verifies.
 # Usage: bench/aws.sh [messages=20000] [runs=3] [latency_ms=0]
 set -euo pipefail
@@ -58,14 +58,17 @@ DIRECT_DDB=http://127.0.0.1:$DDB_PORT
 CONS_SQS=$DIRECT_SQS
 CONS_DDB=$DIRECT_DDB
 if ((LATENCY_MS > 0)); then
-    P1=$(port)
-    P2=$(port)
-    node bench/peers/latency_proxy.mjs "$P1" "$DIRECT_SQS" "$LATENCY_MS" >/dev/null &
-    PIDS+=($!)
-    node bench/peers/latency_proxy.mjs "$P2" "$DIRECT_DDB" "$LATENCY_MS" >/dev/null &
-    PIDS+=($!)
-    CONS_SQS=http://127.0.0.1:$P1
-    CONS_DDB=http://127.0.0.1:$P2
+    # The proxies pick their ports; they stop at exit, or by themselves after two hours.
+    for svc in sqs ddb; do
+        direct_url=$DIRECT_SQS
+        [[ $svc == ddb ]] && direct_url=$DIRECT_DDB
+        node tests/tools/fault_proxy.mjs --target "$direct_url" --latency-ms "$LATENCY_MS" \
+            --lifetime 7200 --port-file "$OUT/$svc.port" --quiet >/dev/null &
+        PIDS+=($!)
+        for _ in $(seq 300); do [[ -s $OUT/$svc.port ]] && break; sleep 0.1; done
+    done
+    CONS_SQS=http://127.0.0.1:$(cat "$OUT/sqs.port")
+    CONS_DDB=http://127.0.0.1:$(cat "$OUT/ddb.port")
     up "$CONS_SQS/health"
 fi
 direct() { AWS_ENDPOINT_URL_SQS=$DIRECT_SQS AWS_ENDPOINT_URL_DYNAMODB=$DIRECT_DDB "$@"; }

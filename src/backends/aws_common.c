@@ -12,6 +12,7 @@
 
 #include "edw/alloc.h"
 #include "edw/log.h"
+#include "edw/metrics.h"
 #include "edw/sigv4.h"
 
 #define CONTENT_TYPE "application/x-amz-json-1.0"
@@ -226,6 +227,59 @@ enum edw_err edw_aws_parse_error(long status, const struct edw_http_headers *hea
     return rc;
 }
 
+uint32_t edw_aws_retry_after_ms(const struct edw_http_headers *h)
+{
+    const char *v = h ? edw_http_headers_get(h, "Retry-After") : NULL;
+    if (!v)
+        return 0;
+    char *end;
+    unsigned long long s = strtoull(v, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (end == v || *end || *v == '-') /* an HTTP-date, or garbage: no hint */
+        return 0;
+    return s > 3600 ? 3600000u : (uint32_t)s * 1000u;
+}
+
+enum edw_op edw_aws_op_of(const char *action)
+{
+    static const struct {
+        const char *action;
+        enum edw_op op;
+    } map[] = {
+        {"ReceiveMessage", EDW_OP_RECEIVE},
+        {"DeleteMessageBatch", EDW_OP_ACK},
+        {"ChangeMessageVisibilityBatch", EDW_OP_EXTEND},
+        {"ChangeMessageVisibility", EDW_OP_POISON}, /* only the poison move uses it alone */
+        {"SendMessage", EDW_OP_POISON},             /* likewise: the poison copy */
+        {"DeleteMessage", EDW_OP_POISON},
+        {"SendMessageBatch", EDW_OP_SEND},
+        {"GetQueueAttributes", EDW_OP_DEPTH},
+        {"GetQueueUrl", EDW_OP_CREATE_QUEUE},
+        {"CreateQueue", EDW_OP_CREATE_QUEUE},
+        {"PurgeQueue", EDW_OP_CLEAR},
+        {"BatchWriteItem", EDW_OP_UPSERT},
+        {"PutItem", EDW_OP_RUN_SAVE},
+        {"GetItem", EDW_OP_GET},
+        {"Scan", EDW_OP_SCAN},
+        {"CreateTable", EDW_OP_CREATE_TABLE},
+        {"DescribeTable", EDW_OP_CREATE_TABLE},
+    };
+    for (size_t i = 0; action && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(action, map[i].action) == 0)
+            return map[i].op;
+    return EDW_OP_TRANSACTION; /* unreachable for the actions above; a visible odd label */
+}
+
+void edw_aws_note_retries(struct edw_aws_client *c, const char *action, size_t n,
+                          enum edw_err reason)
+{
+    c->retries += n;
+    enum edw_op op = edw_aws_op_of(action);
+    for (size_t i = 0; i < n; i++)
+        edw_metrics_backend_retry(EDW_AWS_BACKEND, op, reason);
+}
+
 /* ---- backoff ---- */
 
 static uint64_t next_rand(uint64_t *s)
@@ -251,10 +305,22 @@ int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, ui
     return half + (int64_t)(next_rand(rng) % (uint64_t)(half + 1));
 }
 
-void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled)
+int64_t edw_aws_retry_delay_us(struct edw_aws_client *c, unsigned attempt, bool throttled,
+                               int64_t hint_us)
 {
     int64_t base = throttled ? c->throttle_delay_us : c->base_delay_us;
-    edw_clock_sleep_us(c->clock, edw_aws_backoff_us(attempt, base, c->max_delay_us, &c->rng));
+    int64_t d = edw_aws_backoff_us(attempt, base, c->max_delay_us, &c->rng);
+    /* The service's Retry-After, as the AWS SDKs honour it, but capped: the worker renews no
+     * lease while a call sleeps, so the waits of one call (up to max_attempts - 1 of them) must
+     * stay well inside a visibility timeout. */
+    if (hint_us > c->max_hint_us)
+        hint_us = c->max_hint_us;
+    return hint_us > d ? hint_us : d;
+}
+
+void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled)
+{
+    edw_clock_sleep_us(c->clock, edw_aws_retry_delay_us(c, attempt, throttled, 0));
 }
 
 /* ---- client ---- */
@@ -273,6 +339,7 @@ enum edw_err edw_aws_client_init(struct edw_aws_client *c, const struct edw_conf
     c->base_delay_us = 50000;
     c->throttle_delay_us = 250000;
     c->max_delay_us = 5000000;
+    c->max_hint_us = 2000000;
     if (getrandom(&c->rng, sizeof(c->rng), 0) != sizeof(c->rng))
         c->rng = (uint64_t)edw_clock_mono_us(c->clock);
     if (!cfg->aws_region || !*cfg->aws_region)
@@ -371,6 +438,7 @@ static void take_response(struct edw_aws_client *c, struct edw_aws_call *call,
     struct edw_error e = {0};
     call->rc = edw_aws_parse_error(resp->status, &resp->headers, resp->body.ptr, resp->body.len,
                                    &e);
+    e.retry_after_ms = edw_aws_retry_after_ms(&resp->headers);
     call->err = e;
     snprintf(call->err.message, sizeof(call->err.message), "%s %s: %.200s", c->label, call->op,
              e.message);
@@ -382,6 +450,26 @@ static bool expired_token(const struct edw_aws_call *call)
            (strcmp(call->err.code, "ExpiredToken") == 0 ||
             strcmp(call->err.code, "ExpiredTokenException") == 0 ||
             strcmp(call->err.code, "RequestExpired") == 0);
+}
+
+/* A retry is news for an operator (the service or the network is struggling) but not yet a
+ * failure: one info line per round, naming the first failed call. */
+static void log_retry(const struct edw_aws_client *c, const struct edw_aws_call *call, size_t n,
+                      unsigned next_attempt, int64_t delay_us)
+{
+    struct edw_log_field f[6] = {{"backend", EDW_AWS_BACKEND, 0},
+                                 {"operation", edw_op_name(edw_aws_op_of(call->op)), 0},
+                                 {"error", edw_err_name(call->rc), 0},
+                                 {"attempt", NULL, (long long)next_attempt}};
+    size_t nf = 4;
+    if (call->err.http_status)
+        f[nf++] = (struct edw_log_field){"http_status", NULL, call->err.http_status};
+    if (call->err.code[0])
+        f[nf++] = (struct edw_log_field){"code", call->err.code, 0};
+    EDW_LOG_FIELDS(EDW_LOG_INFO, "aws", f, nf, "retrying %zu %s call(s) in %lld ms: %s", n,
+                   call->op, (long long)(delay_us / 1000),
+                   call->err.message[0] ? call->err.message : edw_err_str(call->rc));
+    (void)c;
 }
 
 /* One round: sign and perform every call in `idx` concurrently. A call that cannot be signed
@@ -465,11 +553,14 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
         }
         size_t again = 0;
         bool throttled = false, expired = false;
+        int64_t hint_us = 0;
         for (size_t i = 0; i < npending; i++) {
             struct edw_aws_call *call = &calls[idx[i]];
             bool retry = edw_err_retryable(call->rc) || (!refreshed && expired_token(call));
             expired |= expired_token(call);
             throttled |= call->rc == EDW_ERR_THROTTLED;
+            if (retry && (int64_t)call->err.retry_after_ms * 1000 > hint_us)
+                hint_us = (int64_t)call->err.retry_after_ms * 1000;
             if (retry)
                 idx[again++] = idx[i];
         }
@@ -480,10 +571,11 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
             refreshed = true;
         }
         npending = again;
-        c->retries += again;
-        edw_debug("aws", "%s: retrying %zu call(s) (%s), attempt %u", c->label, again,
-                  calls[idx[0]].err.message, attempt + 2);
-        edw_aws_backoff(c, attempt, throttled);
+        for (size_t i = 0; i < again; i++)
+            edw_aws_note_retries(c, calls[idx[i]].op, 1, calls[idx[i]].rc);
+        int64_t delay = edw_aws_retry_delay_us(c, attempt, throttled, hint_us);
+        log_retry(c, &calls[idx[0]], again, attempt + 2, delay);
+        edw_clock_sleep_us(c->clock, delay);
     }
     free(idx);
     for (size_t i = 0; i < n; i++)

@@ -16,6 +16,7 @@
 #include "edw/config.h"
 #include "edw/err.h"
 #include "edw/http.h"
+#include "edw/metrics.h"
 #include "edw/queue.h"
 
 struct edw_aws_client {
@@ -33,6 +34,7 @@ struct edw_aws_client {
     int64_t base_delay_us;   /* backoff before the second attempt... */
     int64_t throttle_delay_us; /* ...or this when the service throttled */
     int64_t max_delay_us;
+    int64_t max_hint_us;       /* most of a Retry-After we wait (4 waits stay under 10 s) */
     uint64_t requests, retries; /* counters, for tests and benchmarks */
 };
 
@@ -69,8 +71,21 @@ EDW_NODISCARD enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct ed
 EDW_NODISCARD enum edw_err edw_aws_call_one(struct edw_aws_client *c, const char *op, json_t *in,
                                             long timeout_ms, json_t **out, struct edw_error *err);
 
+/* The backend label of AWS metrics and logs (both ops tables are named so). */
+#define EDW_AWS_BACKEND "aws"
+
 /* Sleep the backoff for retry number `attempt` (0 = before the second try). */
 void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled);
+
+/* The delay before retry number `attempt`: the jittered backoff, or the service's Retry-After
+ * hint (`hint_us`, capped at max_hint_us) when that is longer. */
+int64_t edw_aws_retry_delay_us(struct edw_aws_client *c, unsigned attempt, bool throttled,
+                               int64_t hint_us);
+
+/* Count `n` retries of `action` (calls or batch entries) with the error that caused them:
+ * the client's counter and edw_backend_retries_total. */
+void edw_aws_note_retries(struct edw_aws_client *c, const char *action, size_t n,
+                          enum edw_err reason);
 
 /* ---- pure helpers (unit-tested) ---- */
 
@@ -89,6 +104,13 @@ enum edw_err edw_aws_parse_error(long status, const struct edw_http_headers *hea
 
 /* Backoff for retry `attempt`: between half and all of min(max, base * 2^attempt). */
 int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, uint64_t *rng);
+
+/* The metrics operation of an AWS action ("ReceiveMessage" -> EDW_OP_RECEIVE, ...). */
+enum edw_op edw_aws_op_of(const char *action);
+
+/* A response's Retry-After in milliseconds (delta-seconds form, at most an hour); 0 when
+ * absent or given as an HTTP date. */
+uint32_t edw_aws_retry_after_ms(const struct edw_http_headers *h);
 
 /* JSON string helpers: NULL when `s` is not valid UTF-8. */
 json_t *edw_aws_jstr(const char *s, size_t len);

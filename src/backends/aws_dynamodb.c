@@ -190,7 +190,10 @@ static enum edw_err ddb_upsert(void *state, const struct edw_row *rows, size_t n
             break;
         }
         /* Unprocessed items mean the table is at its capacity: back off as for throttling. */
-        d->c.retries += json_array_size(pending);
+        edw_aws_note_retries(&d->c, "BatchWriteItem", json_array_size(pending),
+                             EDW_ERR_THROTTLED);
+        edw_info("dynamodb", "BatchWriteItem: retrying %zu unprocessed item(s)",
+                 json_array_size(pending));
         edw_aws_backoff(&d->c, attempt, true);
     }
     json_decref(pending);

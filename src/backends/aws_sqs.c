@@ -293,7 +293,9 @@ static enum edw_err run_batch(struct sqs *s, const struct batch *b, struct edw_e
             break;
         memcpy(pending, again, nagain * sizeof(size_t));
         np = nagain;
-        s->c.retries += nagain;
+        edw_aws_note_retries(&s->c, b->op, nagain, EDW_ERR_TRANSIENT);
+        edw_info("sqs", "%s: retrying %zu entr%s the service failed", b->op, nagain,
+                 nagain == 1 ? "y" : "ies");
         edw_aws_backoff(&s->c, attempt, false);
     }
     enum edw_err rc = EDW_OK;

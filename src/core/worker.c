@@ -41,7 +41,11 @@ struct worker {
     bool cancelled;
     bool shared_txn; /* queue and store commit together (same database) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
-    unsigned failures;        /* consecutive backend failures, for the backoff */
+    /* Consecutive failures, for the backoff: of writes (upsert, ack, transaction) and of
+     * receives, counted apart so a queue that answers does not reset the backoff of a store
+     * that keeps failing (the worker would then retry it every few milliseconds). */
+    unsigned failures;
+    unsigned recv_failures;
     int health_id;            /* heartbeat slot (edw/health.h) */
     /* scratch arrays sized nslots, reused every iteration */
     struct edw_msg **msgs;
@@ -79,11 +83,12 @@ static void backend_failed(struct worker *w, enum edw_op op, enum edw_err rc)
 {
     w->stats->backend_errors++;
     edw_metrics_backend_retry(edw_queue_ops_of(w->deps->queue)->name, op, rc);
-    unsigned shift = w->failures < 6 ? w->failures : 6;
+    unsigned *count = op == EDW_OP_RECEIVE ? &w->recv_failures : &w->failures;
+    unsigned shift = *count < 6 ? *count : 6;
     int64_t delay = (int64_t)50000 << shift; /* 50 ms .. 3.2 s */
     delay += rand() % (delay / 2 + 1);       /* jitter, so consumers do not retry in step */
     w->backoff_until_us = now_us(w) + delay;
-    w->failures++;
+    (*count)++;
 }
 
 static void log_msg(const struct worker *w, enum edw_log_level level, const struct slot *s,
@@ -116,15 +121,18 @@ static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why,
     slot_free(s);
 }
 
-/* Decide at delivery whether a message can be worked on at all. */
-static void admit(struct worker *w, struct slot *s)
+/* Decide at delivery whether a message can be worked on at all. `asked_us` is when the
+ * receive was sent: the service may have started the lease any time after that, so the lease
+ * is counted from then, not from when the answer arrived (after a slow answer we would renew
+ * only once the lease had run out, and another consumer could have the message too). */
+static void admit(struct worker *w, struct slot *s, int64_t asked_us)
 {
     char reason[256];
     const struct edw_worker_opts *o = w->opts;
     w->stats->received++;
     edw_metrics_received(1);
     s->received_us = now_us(w);
-    s->lease_until_us = s->received_us + (int64_t)o->visibility_s * 1000000;
+    s->lease_until_us = asked_us + (int64_t)o->visibility_s * 1000000;
     if (s->msg.dequeue_count > o->max_dequeue) {
         snprintf(reason, sizeof(reason),
                  "delivered %u times, more than max-dequeue %u (a consumer probably died or "
@@ -195,6 +203,8 @@ static void handle_failure(struct worker *w, struct slot *s)
 {
     if (w->cancelled) { /* not the message's fault: hand it back untouched */
         struct slot *one[] = {s};
+        w->stats->released++;
+        edw_metrics_lease_released(1);
         release(w, one, 1, 0);
         return;
     }
@@ -351,6 +361,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         now_us(w) < w->backoff_until_us)
         return 0;
     struct edw_msg_batch batch = {0};
+    int64_t asked = now_us(w);
     enum edw_err rc = edw_queue_receive(w->deps->queue, want, w->opts->visibility_s, &batch, err);
     if (rc) {
         if (edw_err_retryable(rc))
@@ -360,7 +371,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         edw_msg_batch_cleanup(&batch);
         return 0;
     }
-    w->failures = 0;
+    w->recv_failures = 0;
     size_t k = 0;
     for (size_t i = 0; i < w->nslots && k < batch.n; i++) {
         if (w->slots[i].state != SLOT_FREE)
@@ -368,7 +379,7 @@ static size_t receive(struct worker *w, enum edw_err *fatal, struct edw_error *e
         edw_msg_move(&w->slots[i].msg, &batch.msgs[k++]);
         w->slots[i].held = true;
         edw_metrics_in_flight_add(1);
-        admit(w, &w->slots[i]);
+        admit(w, &w->slots[i], asked);
     }
     size_t got = batch.n;
     edw_msg_batch_cleanup(&batch); /* k == batch.n: room was checked above */

@@ -104,6 +104,8 @@ static struct fake_msg *owned(struct fake_queue *q, const struct edw_msg *m)
         return NULL;
     struct fake_msg *f = &q->msgs[idx];
     unsigned lease = (unsigned)strtoul(m->receipt, NULL, 10);
+    if (q->strict_leases && f->visible_at_us <= edw_clock_wall_us(q->clock))
+        return NULL;
     return live(f) && f->lease == lease ? f : NULL;
 }
 
@@ -129,6 +131,8 @@ static enum edw_err fq_receive(void *state, size_t max, unsigned visibility_s,
         m->body_len = f->len;
         m->dequeue_count = f->dequeue_count;
     }
+    if (q->slow_clock && q->receive_delay_us && out->n > 0)
+        fake_clock_advance(q->slow_clock, q->receive_delay_us);
     return EDW_OK;
 }
 
@@ -142,8 +146,10 @@ static enum edw_err fq_ack(void *state, struct edw_msg *const *msgs, size_t n,
     for (size_t i = 0; i < n; i++) {
         struct fake_msg *f = owned(q, msgs[i]);
         results[i] = f ? EDW_OK : EDW_ERR_CONFLICT;
-        if (f)
+        if (f) {
             f->deleted = true;
+            f->acked_at_us = edw_clock_wall_us(q->clock);
+        }
     }
     return EDW_OK;
 }

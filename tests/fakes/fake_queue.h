@@ -10,6 +10,7 @@
 
 #include "edw/queue.h"
 #include "edw/store.h"
+#include "fake_clock.h"
 
 struct fake_msg {
     char *body;
@@ -19,6 +20,7 @@ struct fake_msg {
     unsigned lease;
     bool deleted;
     char *poison_reason; /* set when moved to poison */
+    int64_t acked_at_us; /* wall clock of the ack that deleted it */
 };
 
 struct fake_queue {
@@ -31,6 +33,13 @@ struct fake_queue {
     unsigned fail_receive, fail_ack, fail_extend;
     /* call counters */
     unsigned receives, acks, extends, extend_zero;
+    /* a slow receive: the clock moves this much after leases start (receives that return
+     * messages only; needs `slow_clock`) */
+    int64_t receive_delay_us;
+    struct fake_clock *slow_clock;
+    /* a lease that ran out is lost (as when another consumer took the message): ack and extend
+     * of it answer EDW_ERR_CONFLICT */
+    bool strict_leases;
 };
 
 extern const struct edw_queue_ops fake_queue_ops;

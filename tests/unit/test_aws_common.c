@@ -15,6 +15,7 @@
 #include "aws_fixture.h"
 #include "edw/aws_credentials.h"
 #include "edw/log.h"
+#include "edw/metrics.h"
 
 /* ---- error mapping ---- */
 
@@ -299,6 +300,73 @@ static void retries_are_bounded(void **state)
     assert_int_equal(f.http.ncalls, c.max_attempts);
     edw_aws_client_cleanup(&c);
     fixture_cleanup(&f);
+}
+
+/* A 503 with Retry-After: 2 is retried after at least 2 s, not the 25-50 ms backoff; the
+ * retry is counted in edw_backend_retries_total under the action's operation. */
+static void retry_after(void *ctx, const struct fake_http_call *c, struct edw_http_response *resp)
+{
+    int *seen = ctx;
+    (void)c;
+    if ((*seen)++ == 0) {
+        fixture_reply_error(resp, 503, "ServiceUnavailable", "slow down");
+        edw_http_headers_add(&resp->headers, "Retry-After", "2");
+        return;
+    }
+    fixture_reply_json(resp, 200, json_object());
+}
+
+static void retry_after_is_honoured_and_counted(void **state)
+{
+    (void)state;
+    struct aws_fixture f;
+    struct edw_aws_client c;
+    client_init(&f, &c);
+    edw_metrics_reset();
+    int seen = 0;
+    fake_http_set_handler(&f.http, retry_after, &seen);
+    struct edw_error e = {0};
+    assert_int_equal(edw_aws_call_one(&c, "ReceiveMessage", json_object(), 0, NULL, &e), EDW_OK);
+    assert_int_equal(f.http.ncalls, 2);
+    assert_true(f.clock.slept_us >= 2000000);
+    assert_int_equal(c.retries, 1);
+    struct edw_buf m;
+    edw_buf_init(&m, 1 << 20);
+    assert_int_equal(edw_metrics_render(&m), EDW_OK);
+    assert_non_null(strstr(edw_buf_cstr(&m), "edw_backend_retries_total{backend=\"aws\","
+                                             "operation=\"receive\",reason=\"transient\"} 1\n"));
+    edw_buf_cleanup(&m);
+    /* a hint longer than max_hint_us is capped: no lease may run out while a call sleeps */
+    seen = 0;
+    f.clock.slept_us = 0;
+    c.max_hint_us = 500000;
+    assert_int_equal(edw_aws_call_one(&c, "ReceiveMessage", json_object(), 0, NULL, &e), EDW_OK);
+    assert_int_equal(f.clock.slept_us, 500000);
+    edw_aws_client_cleanup(&c);
+    fixture_cleanup(&f);
+}
+
+static void retry_after_header_forms(void **state)
+{
+    (void)state;
+    struct edw_http_headers h = {0};
+    assert_int_equal(edw_aws_retry_after_ms(&h), 0);
+    edw_http_headers_set(&h, "retry-after", "3");
+    assert_int_equal(edw_aws_retry_after_ms(&h), 3000);
+    edw_http_headers_set(&h, "Retry-After", "0");
+    assert_int_equal(edw_aws_retry_after_ms(&h), 0);
+    edw_http_headers_set(&h, "Retry-After", "Fri, 27 Nov 2026 18:00:00 GMT");
+    assert_int_equal(edw_aws_retry_after_ms(&h), 0);
+    edw_http_headers_set(&h, "Retry-After", "-5");
+    assert_int_equal(edw_aws_retry_after_ms(&h), 0);
+    edw_http_headers_set(&h, "Retry-After", "99999999999");
+    assert_int_equal(edw_aws_retry_after_ms(&h), 3600000);
+    edw_http_headers_cleanup(&h);
+    assert_int_equal(edw_aws_op_of("ReceiveMessage"), EDW_OP_RECEIVE);
+    assert_int_equal(edw_aws_op_of("DeleteMessageBatch"), EDW_OP_ACK);
+    assert_int_equal(edw_aws_op_of("ChangeMessageVisibilityBatch"), EDW_OP_EXTEND);
+    assert_int_equal(edw_aws_op_of("BatchWriteItem"), EDW_OP_UPSERT);
+    assert_int_equal(edw_aws_op_of("SendMessageBatch"), EDW_OP_SEND);
 }
 
 static void connection_failures_are_retried(void **state)
@@ -740,6 +808,8 @@ int main(void)
         cmocka_unit_test(throttling_backs_off_longer),
         cmocka_unit_test(final_errors_are_not_retried),
         cmocka_unit_test(retries_are_bounded),
+        cmocka_unit_test(retry_after_is_honoured_and_counted),
+        cmocka_unit_test(retry_after_header_forms),
         cmocka_unit_test(connection_failures_are_retried),
         cmocka_unit_test(only_failed_calls_are_retried),
         cmocka_unit_test(unencodable_request_is_refused),

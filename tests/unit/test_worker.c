@@ -135,6 +135,24 @@ static void store_outage_delays_ack(void **state)
     assert_int_equal(f->stats.poisoned, 0);
 }
 
+/* A store that keeps failing while the queue answers fine: the write backoff still doubles
+ * (50 ms, 100 ms, ... 1.6 s: at least 3.15 s for six failures) instead of being reset by every
+ * successful receive and retried every 50 ms. */
+static void store_backoff_grows_while_queue_answers(void **state)
+{
+    struct worker_fixture *f = *state;
+    f->opts.batch = 1;
+    worker_fixture_put_good(f, "r", 1);
+    int64_t t0 = edw_clock_wall_us(&f->clock.clock);
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 6;
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(g_fake_store->upserts, 7);
+    assert_true(g_fake_queue->receives > 7); /* the queue was polled meanwhile */
+    assert_true(g_fake_queue->msgs[0].acked_at_us - t0 >= 3150000);
+}
+
 static void duplicate_delivery_overwrites_row(void **state)
 {
     struct worker_fixture *f = *state;
@@ -175,6 +193,29 @@ static void long_work_renews_lease(void **state)
     assert_int_equal(f->stats.lost_leases, 0);
     assert_int_equal(f->stats.processed, 1);
     assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1); /* never redelivered */
+}
+
+/* The answer to a receive arrives 15 s after the service started the 30 s lease. Counted
+ * from the answer, the lease would first be renewed 35 s in, after it had run out (lost to
+ * another consumer); counted from the request, it is renewed in time, again and again while
+ * the store is down (14 failures hold the message for at least 28 s more). */
+static void slow_receive_lease_counted_from_request(void **state)
+{
+    struct worker_fixture *f = *state;
+    f->opts.batch = 1;
+    g_fake_queue->slow_clock = &f->clock;
+    g_fake_queue->receive_delay_us = 15 * 1000000LL;
+    g_fake_queue->strict_leases = true;
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 14;
+    worker_fixture_put_good(f, "r", 1);
+    run_worker(f);
+    assert_int_equal(f->stats.lost_leases, 0);
+    assert_true(f->stats.extended >= 2);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(f->stats.received, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1);
+    assert_true(g_fake_queue->msgs[0].deleted);
 }
 
 /* Blocking handler that holds its thread until the test lets go. */
@@ -227,6 +268,38 @@ static void stop_releases_unstarted_leases(void **state)
     assert_int_equal(d.visible, 3); /* visible again at once */
 }
 
+static bool stop_on_second_call(void *ctx)
+{
+    (void)ctx;
+    return ++s_stop_calls >= 2;
+}
+
+/* The grace ends (here at once) while a handler still runs: it is cancelled and its lease
+ * handed back with visibility 0, and counted as released like the unstarted ones. */
+static void grace_over_cancels_and_releases(void **state)
+{
+    struct worker_fixture *f = *state;
+    struct edw_handler held = {.name = "held", .blocking = true, .run = held_run};
+    atomic_store(&s_let_go, false);
+    s_stop_calls = 0;
+    f->wdeps.handler = &held;
+    f->wdeps.should_stop = stop_on_second_call;
+    f->opts.concurrency = 1;
+    f->opts.batch = 4;
+    f->opts.shutdown_grace_us = 0;
+    for (unsigned i = 1; i <= 4; i++)
+        worker_fixture_put_good(f, "r", i);
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 0);
+    assert_int_equal(f->stats.failed, 0); /* a cancel is not the message's failure */
+    assert_int_equal(f->stats.released, 4);
+    assert_int_equal(g_fake_queue->extend_zero, 4);
+    assert_int_equal(g_fake_store->n, 0);
+    struct edw_queue_depth d;
+    assert_int_equal(edw_queue_depth(f->q, &d, NULL), EDW_OK);
+    assert_int_equal(d.visible, 4);
+}
+
 static void fatal_receive_ends_run(void **state)
 {
     struct worker_fixture *f = *state;
@@ -245,9 +318,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(too_many_deliveries_poisoned_unrun, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, setup, teardown),
         cmocka_unit_test_setup_teardown(store_outage_delays_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_backoff_grows_while_queue_answers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
         cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(grace_over_cancels_and_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(fatal_receive_ends_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Reliability scenarios shared by every backend (issue 7). Each works only through edw's own
+# commands (produce, consume, verify, queue depth), so the same function checks SQLite, SQS +
+# DynamoDB and Azure Queue + Table alike; the per-backend scripts set up the backend's
+# environment first and call these. Source after lib.sh.
+
+# consume_totals FILE...: sum the --json summaries of several consumers; prints
+# "received processed poisoned extended lost_leases released".
+consume_totals() {
+    local f
+    for f in "$@"; do tail -n 1 "$f"; done |
+        jq -rs '[map(.received), map(.processed), map(.poisoned), map(.extended),
+                 map(.lost_leases), map(.released)] | map(add) | @tsv'
+}
+
+# Lease renewal: handlers run 5 s with a 2 s visibility timeout, on two competing consumers
+# that poll all the time. Every lease must be extended before it runs out: each message is
+# received once, by one consumer, handled once, and its row has dequeueCount 1.
+lease_renewal_scenario() {
+    local n=6 a b
+    "$EDW_BIN" produce --count "$n" >/dev/null
+    local args=(consume --json --visibility 2 --handler work:5000 --concurrency 3 --batch 3
+        --exit-when-idle 12 --max-dequeue 5)
+    start_bg "$EDW_BIN" "${args[@]}" >"$TEST_DIR/lease_a.out"
+    a=$BG_PID
+    start_bg "$EDW_BIN" "${args[@]}" >"$TEST_DIR/lease_b.out"
+    b=$BG_PID
+    wait "$a" || fail "consumer a failed"
+    wait "$b" || fail "consumer b failed"
+    local received processed poisoned extended lost _released
+    read -r received processed poisoned extended lost _released \
+        < <(consume_totals "$TEST_DIR/lease_a.out" "$TEST_DIR/lease_b.out")
+    log "lease renewal: received $received, processed $processed, extended $extended, lost $lost"
+    assert_eq "$received" "$n" "deliveries (a redelivery means a lease ran out)"
+    assert_eq "$processed" "$n" "processed"
+    assert_eq "$poisoned" 0 "poisoned"
+    assert_eq "$lost" 0 "leases lost"
+    # A message is held 5 s at least; with renewal at a third of 2 s left, >= 2 renewals each.
+    ((extended >= 2 * n)) || fail "only $extended lease extensions for $n 5-second handlers"
+    local v
+    v=$(last_json "$EDW_BIN" verify)
+    assert_eq "$(json_get "$v" .stored)" "$n" "rows"
+    assert_eq "$(json_get "$v" .missing)" 0 "missing"
+    assert_eq "$(json_get "$v" .redelivered)" 0 "rows with dequeueCount > 1"
+    v=$(last_json "$EDW_BIN" queue depth)
+    assert_eq "$(json_get "$v" .depth)" 0 "queue depth after the run"
+    assert_eq "$(json_get "$v" .poison)" 0 "poison depth after the run"
+}
+
+# start_fault_proxy NAME TARGET_URL ARGS...: start tests/tools/fault_proxy.mjs in front of
+# TARGET_URL (bounded lifetime, stopped at exit); sets PROXY_URL and PROXY_PID.
+# shellcheck disable=SC2034 # PROXY_URL and PROXY_PID are for the caller
+start_fault_proxy() {
+    local name=$1 target=$2
+    shift 2
+    start_bg node "$EDW_SOURCE_DIR/tests/tools/fault_proxy.mjs" --target "$target" \
+        --port-file "$TEST_DIR/$name.port" --lifetime 600 "$@" >"$TEST_DIR/$name.log" 2>&1
+    PROXY_PID=$BG_PID
+    wait_for 30 test -s "$TEST_DIR/$name.port" || fail "fault proxy $name did not start"
+    PROXY_URL="http://127.0.0.1:$(cat "$TEST_DIR/$name.port")"
+}
+
+# proxy_stats URL: the proxy's counters (JSON).
+proxy_stats() { curl -sf "$1/__fault_proxy/stats"; }
+
+# metric_sum SCRAPE NAME [LABEL_FILTER]: sum of the samples of NAME in a Prometheus scrape whose
+# labels contain LABEL_FILTER.
+metric_sum() {
+    awk -v name="$2" -v filt="${3:-}" '
+        index($1, name "{") == 1 || $1 == name {
+            if (filt == "" || index($1, filt) > 0) s += $2
+        }
+        END { printf "%d\n", s }' <<<"$1"
+}
+
+# drain_run LABEL RUNNER N [CONSUME_ARGS...]: create the queue and table (directly), produce N
+# messages and drain them with one consumer, both through RUNNER: the name of an array holding
+# a command prefix that reaches the backend, e.g. DIRECT_ENV=(env) or FAULTY_ENV=(env
+# AWS_ENDPOINT_URL_SQS=<proxy> ...) (`env` execs, so a background consumer's pid is edw's own).
+# The consumer serves /metrics; once every row is stored and the queue is empty (checked
+# directly) it is scraped into $TEST_DIR/LABEL.metrics and stopped with SIGTERM (it must exit
+# 0). Checks: no row missing, one row per message, nothing poisoned. Sets PRODUCE_S (the
+# producer's run) and DRAIN_S (consumer start to every row stored and the queue empty).
+drain_run() {
+    local label=$1 n=$3
+    local -n runner=$2
+    shift 3
+    direct "$EDW_BIN" queue create >/dev/null
+    direct "$EDW_BIN" table create >/dev/null
+    local port t0 consumer
+    port=$(free_port)
+    t0=$EPOCHREALTIME
+    "${runner[@]}" "$EDW_BIN" produce --count "$n" --batch 100 >/dev/null \
+        2>"$TEST_DIR/$label.produce.log" ||
+        fail "$label: produce failed: $(tail -n 3 "$TEST_DIR/$label.produce.log")"
+    PRODUCE_S=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    t0=$EPOCHREALTIME
+    start_bg "${runner[@]}" "$EDW_BIN" consume --json --http-port "$port" --http-addr 127.0.0.1 "$@" \
+        >"$TEST_DIR/$label.out" 2>"$TEST_DIR/$label.log"
+    consumer=$BG_PID
+    # Cheap first (the consumer's own counter, redeliveries included), then exact: rows are
+    # counted and the queue read directly, past any proxy.
+    drained() {
+        local d
+        d=$(curl -sf "http://127.0.0.1:$port/metrics") || return 1
+        (($(metric_sum "$d" edw_messages_processed_total 'outcome="stored"') >= n)) || return 1
+        [[ $(direct "$EDW_BIN" table count --json | tail -n 1 | jq .count) -ge $n ]] || return 1
+        d=$(direct "$EDW_BIN" queue depth --json | tail -n 1)
+        [[ $(jq '.visible + .in_flight' <<<"$d") == 0 ]]
+    }
+    local deadline=$((SECONDS + 150))
+    until drained; do
+        ((SECONDS < deadline)) || fail "$label: not drained in 150 s"
+        kill -0 "$consumer" 2>/dev/null || fail "$label: the consumer died: $(tail -n 3 "$TEST_DIR/$label.log")"
+        sleep 0.5
+    done
+    DRAIN_S=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    curl -sf "http://127.0.0.1:$port/metrics" >"$TEST_DIR/$label.metrics" ||
+        fail "$label: /metrics did not answer"
+    kill -TERM "$consumer"
+    local rc=0
+    wait "$consumer" || rc=$?
+    assert_eq "$rc" 0 "$label: consumer exit status after SIGTERM"
+    local v
+    v=$(direct "$EDW_BIN" verify --json | tail -n 1)
+    assert_eq "$(json_get "$v" .missing)" 0 "$label: missing"
+    assert_eq "$(json_get "$v" .stored)" "$n" "$label: stored"
+    assert_eq "$(direct "$EDW_BIN" table count --json | tail -n 1 | jq .count)" "$n" \
+        "$label: rows in the table (one per message)"
+    v=$(direct "$EDW_BIN" queue depth --json | tail -n 1)
+    assert_eq "$(json_get "$v" .poison)" 0 "$label: poisoned"
+}
+
+# direct CMD...: run CMD against the backend itself (the caller sets DIRECT_ENV).
+direct() { "${DIRECT_ENV[@]}" "$@"; }
+
+# fault_scenario N FAULTY_RUNNER [CONSUME_ARGS...]: the same drain twice, directly (DIRECT_ENV)
+# and through FAULTY_RUNNER (fault proxies with errors and resets); the second must lose nothing and show
+# its retries in the consumer's log (info level) and in edw_backend_retries_total. Prints
+# both throughputs (not asserted: timings on a shared machine are noise). The caller sets
+# the queue and table names with `use_names QUEUE TABLE` before each run.
+fault_scenario() {
+    local n=$1 faulty=$2
+    shift 2
+    use_names base
+    drain_run baseline DIRECT_ENV "$n" "$@"
+    local base_p=$PRODUCE_S base_c=$DRAIN_S
+    use_names faults
+    EDW_LOG_LEVEL=info drain_run faults "$faulty" "$n" "$@"
+    local fault_p=$PRODUCE_S fault_c=$DRAIN_S
+    local m retries logged
+    m=$(cat "$TEST_DIR/faults.metrics")
+    retries=$(metric_sum "$m" edw_backend_retries_total)
+    logged=$(grep -c '"msg":"retrying' "$TEST_DIR/faults.log" || true)
+    log "faults: consumer retried $retries call(s) (by operation and reason:" \
+        "$(grep '^edw_backend_retries_total{' <<<"$m" | sed 's/edw_backend_retries_total//' | tr '\n' ' '))"
+    log "faults: $logged retry line(s) in the consumer's log, e.g. $(grep -m1 '"msg":"retrying' "$TEST_DIR/faults.log")"
+    ((retries > 0)) || fail "no retry in edw_backend_retries_total"
+    ((logged > 0)) || fail "no retry in the consumer's log"
+    local bprod fprod bdrain fdrain
+    bprod=$(echo "$n / $base_p" | bc -l)
+    fprod=$(echo "$n / $fault_p" | bc -l)
+    bdrain=$(echo "$n / $base_c" | bc -l)
+    fdrain=$(echo "$n / $fault_c" | bc -l)
+    printf '[%s] %d messages, without / with faults: produce %.0f / %.0f msg/s (%.0f %%), drain %.0f / %.0f msg/s (%.0f %%); load %s\n' \
+        "$TEST_NAME" "$n" "$bprod" "$fprod" "$(echo "100 * $fprod / $bprod" | bc -l)" \
+        "$bdrain" "$fdrain" "$(echo "100 * $fdrain / $bdrain" | bc -l)" \
+        "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}
+
+# queue_empty: nothing visible or leased in the main queue (every message acked or poisoned;
+# a message is acked only after its row is written).
+queue_empty() {
+    local d
+    d=$(direct "$EDW_BIN" queue depth --json | tail -n 1) || return 1
+    [[ $(jq '.visible + .in_flight' <<<"$d") == 0 ]]
+}
+
+# chaos_scenario N KILLS SEED [CONSUME_ARGS...]: three consumers drain N messages while the
+# producer is still sending; KILLS times, at a random moment (0.1 to 0.9 s apart), a random one
+# is killed with SIGKILL and restarted (RANDOM seeded with SEED: the schedule is reproducible).
+# Then the survivors drain and stop on SIGTERM. Checks: zero missing rows, exactly one row per
+# message, no false poison, and that the kills did interrupt work (some redelivery).
+# Sets CHAOS_SUMMARY.
+chaos_scenario() {
+    local n=$1 kills=$2 seed=$3
+    shift 3
+    local args=(consume "$@") i k producer t0
+    local -A slot
+    direct "$EDW_BIN" queue create >/dev/null
+    direct "$EDW_BIN" table create >/dev/null
+    t0=$SECONDS
+    for i in 0 1 2; do
+        start_bg "$EDW_BIN" "${args[@]}" >/dev/null 2>>"$TEST_DIR/chaos-consumers.log"
+        slot[$i]=$BG_PID
+    done
+    start_bg "$EDW_BIN" produce --count "$n" --batch 100 --rate 2500 >/dev/null \
+        2>"$TEST_DIR/chaos-producer.log"
+    producer=$BG_PID
+    RANDOM=$seed
+    for ((k = 1; k <= kills; k++)); do
+        sleep "0.$((RANDOM % 9 + 1))"
+        i=$((RANDOM % 3))
+        kill -KILL "${slot[$i]}" 2>/dev/null || true
+        wait "${slot[$i]}" 2>/dev/null || true
+        start_bg "$EDW_BIN" "${args[@]}" >/dev/null 2>>"$TEST_DIR/chaos-consumers.log"
+        slot[$i]=$BG_PID
+    done
+    wait "$producer" || fail "producer failed: $(tail -n 3 "$TEST_DIR/chaos-producer.log")"
+    log "$kills consumers killed in $((SECONDS - t0)) s; letting the survivors drain"
+    wait_for 150 queue_empty || fail "queue not drained: $(direct "$EDW_BIN" queue depth --json | tail -n 1)"
+    for i in 0 1 2; do
+        kill -TERM "${slot[$i]}"
+        wait "${slot[$i]}" || fail "a surviving consumer did not exit 0 after SIGTERM"
+    done
+    local v depth rows redelivered
+    v=$(direct "$EDW_BIN" verify --json | tail -n 1)
+    log "verify: $(jq -c '{stored, missing, redelivered, unexpected}' <<<"$v")"
+    assert_eq "$(json_get "$v" .missing)" 0 "missing rows"
+    assert_eq "$(json_get "$v" .stored)" "$n" "stored"
+    rows=$(direct "$EDW_BIN" table count --json | tail -n 1 | jq .count)
+    assert_eq "$rows" "$n" "rows in the table (exactly one per message)"
+    depth=$(direct "$EDW_BIN" queue depth --json | tail -n 1)
+    assert_eq "$(json_get "$depth" .poison)" 0 "false poisons"
+    redelivered=$(json_get "$v" .redelivered)
+    ((redelivered > 0)) || fail "no redelivery: the kills interrupted nothing"
+    CHAOS_SUMMARY="$n messages, $kills SIGKILLs (seed $seed), 0 missing, 0 duplicate rows, 0 poisoned, $redelivered redelivered, $((SECONDS - t0)) s"
+    log "$CHAOS_SUMMARY"
+}
+
+# depth_field FIELD: one field of `edw queue depth --json`, read directly.
+depth_field() { direct "$EDW_BIN" queue depth --json | tail -n 1 | jq ".$1"; }
+# depth_is FIELD VALUE: for wait_for (re-reads the depth on every try).
+depth_is() { [[ $(depth_field "$1") == "$2" ]]; }
+
+# SIGTERM, sized for Kubernetes (terminationGracePeriodSeconds 30, EDW_SHUTDOWN_GRACE below it):
+#   1. one handler in flight (3 s) and nine leased but unstarted (600 s visibility): on SIGTERM
+#      the nine are released with visibility 0 (visible again within a second, not after 600 s),
+#      /readyz turns 503 and /metrics still answers while the started one finishes; exit 0
+#      within the grace; the next consumer processes the nine; nothing lost.
+#   2. a handler that outlasts the grace (30 s of work, 2 s grace): cancelled when the grace
+#      ends, its lease released at once, exit 0; the message is processed by the next consumer.
+sigterm_scenario() {
+    local port consumer t0 rc v
+    direct "$EDW_BIN" produce --count 10 >/dev/null
+    port=$(free_port)
+    start_bg "$EDW_BIN" consume --json --handler work:3000 --concurrency 1 --batch 10 \
+        --visibility 600 --shutdown-grace 20 --http-port "$port" --http-addr 127.0.0.1 \
+        >"$TEST_DIR/term1.out" 2>"$TEST_DIR/term1.log"
+    consumer=$BG_PID
+    wait_for 20 depth_is in_flight 10 || fail "the consumer did not lease all ten"
+    t0=$EPOCHREALTIME
+    kill -TERM "$consumer"
+    wait_for 2 depth_is visible 9 ||
+        fail "unstarted leases not released at once: $(direct "$EDW_BIN" queue depth --json | tail -n 1)"
+    log "nine unstarted leases visible again after $(echo "$EPOCHREALTIME - $t0" | bc -l | cut -c1-4) s"
+    # Still draining (the started handler has up to 3 s to go): not ready, metrics served.
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 503 ]] ||
+        fail "/readyz should be 503 while draining"
+    v=$(curl -sf "http://127.0.0.1:$port/metrics") || fail "/metrics not served while draining"
+    assert_eq "$(metric_sum "$v" edw_leases_released_total)" 9 "edw_leases_released_total"
+    rc=0
+    wait "$consumer" || rc=$?
+    assert_eq "$rc" 0 "exit status after SIGTERM"
+    local took
+    took=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    awk -v t="$took" 'BEGIN { exit !(t < 20) }' || fail "stop took $took s, more than the grace"
+    assert_eq "$(tail -n 1 "$TEST_DIR/term1.out" | jq -c '[.processed, .released]')" "[1,9]" \
+        "processed and released by the stopped consumer"
+    v=$(last_json "$EDW_BIN" consume --exit-when-idle 2 --handler work:1)
+    assert_eq "$(json_get "$v" .processed)" 9 "the rest was processed by the next consumer"
+    v=$(direct "$EDW_BIN" verify --json | tail -n 1)
+    assert_eq "$(json_get "$v" .missing)" 0 "missing after SIGTERM"
+    assert_eq "$(json_get "$v" .stored)" 10 "stored after SIGTERM"
+    # (The nine released ones were received twice: queues count a release as a delivery, so
+    # their rows say dequeueCount 2. The started one was delivered once.)
+
+    log "a handler that outlasts the grace"
+    direct "$EDW_BIN" produce --count 1 >/dev/null
+    start_bg "$EDW_BIN" consume --json --handler work:30000 --visibility 600 --shutdown-grace 2 \
+        >"$TEST_DIR/term2.out" 2>"$TEST_DIR/term2.log"
+    consumer=$BG_PID
+    wait_for 20 depth_is in_flight 1 || fail "the consumer did not lease the message"
+    sleep 0.5 # the handler is running
+    t0=$EPOCHREALTIME
+    kill -TERM "$consumer"
+    rc=0
+    wait "$consumer" || rc=$?
+    took=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    assert_eq "$rc" 0 "exit status when the grace ran out"
+    awk -v t="$took" 'BEGIN { exit !(t < 6) }' || fail "stop took $took s with a 2 s grace"
+    log "stopped $(echo "$took" | cut -c1-4) s after SIGTERM with a 2 s grace"
+    assert_eq "$(depth_field visible)" 1 "the cancelled message is visible again at once"
+    assert_eq "$(tail -n 1 "$TEST_DIR/term2.out" | jq -c '[.processed, .released]')" "[0,1]" \
+        "processed and released when the grace ran out"
+    v=$(last_json "$EDW_BIN" consume --exit-when-idle 2 --handler work:1)
+    assert_eq "$(json_get "$v" .processed)" 1 "the cancelled message was processed next time"
+    v=$(direct "$EDW_BIN" verify --json | tail -n 1)
+    assert_eq "$(json_get "$v" .missing)" 0 "missing after a cancelled handler"
+    assert_eq "$(json_get "$v" .stored)" 1 "stored after a cancelled handler"
+}
