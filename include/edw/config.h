@@ -80,6 +80,16 @@ struct edw_config {
     char *aws_role_session_name;
     char *aws_sts_endpoint;
     long long sqs_wait_s;
+    /* azure (strings owned; the three credentials are secrets) */
+    char *azure_account;
+    char *azure_connection_string;
+    char *azure_account_key;
+    char *azure_sas_token;
+    char *azure_queue_endpoint;
+    char *azure_table_endpoint;
+    char *azure_send_encoding;
+    char *azure_receive_encoding;
+    char *ca_file;
     /* where each setting's value came from (enum edw_origin), by table index */
     unsigned char origin[128];
     /* positional arguments after the subcommand's verb (queue send TEXT, ...) */

@@ -20,7 +20,9 @@ struct edw_http_transport;
 /* Everything external a backend needs, injected so unit tests can use fakes. */
 struct edw_backend_deps {
     const struct edw_clock *clock;
-    struct edw_http_transport *http; /* NULL: the backend makes its own libcurl transport */
+    /* HTTP for network backends; NULL: each instance creates its own libcurl transport.
+     * Borrowed: it must outlive the instances, and serve one thread at a time. */
+    struct edw_http_transport *http;
 };
 
 /* One received (leased) message. All strings are owned by the message. */

@@ -10,9 +10,12 @@ extern const struct edw_queue_ops edw_sqlite_queue_ops;
 extern const struct edw_store_ops edw_sqlite_store_ops;
 extern const struct edw_queue_ops edw_aws_sqs_ops;
 extern const struct edw_store_ops edw_aws_dynamodb_ops;
+extern const struct edw_queue_ops edw_azure_queue_ops;
+extern const struct edw_store_ops edw_azure_table_ops;
 
 static const struct edw_backend s_backends[] = {
     {"sqlite", &edw_sqlite_queue_ops, &edw_sqlite_store_ops},
+    {"azure", &edw_azure_queue_ops, &edw_azure_table_ops},
     {"aws", &edw_aws_sqs_ops, &edw_aws_dynamodb_ops},
 };
 
@@ -26,5 +29,5 @@ const struct edw_backend *edw_backend_find(const char *name)
 
 const char *edw_backend_names(void)
 {
-    return "sqlite|aws";
+    return "sqlite|azure|aws";
 }

@@ -168,11 +168,12 @@ static bool parse_ids(const struct edw_msg *m, sqlite3_int64 *id, sqlite3_int64 
     return *end == '\0';
 }
 
-static enum edw_err sq_ack(void *state, struct edw_msg *const *msgs, size_t n,
-                           enum edw_err *results, struct edw_error *err)
+/* Step `st` once per message with its (id, lease) bound as ?1 and ?2 (other parameters keep
+ * their bindings), all in one transaction. results[i] is EDW_OK when the lease still held. */
+static enum edw_err per_lease(struct sq *q, sqlite3_stmt *st, const char *what,
+                              struct edw_msg *const *msgs, size_t n, enum edw_err *results,
+                              struct edw_error *err)
 {
-    struct sq *q = state;
-    sqlite3_stmt *st = q->st[ST_ACK];
     enum edw_err rc = edw_sqlite_begin(q->db, err);
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_int64 id, lease;
@@ -181,7 +182,7 @@ static enum edw_err sq_ack(void *state, struct edw_msg *const *msgs, size_t n,
             continue;
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, lease);
-        rc = step_done(q, st, "ack", err);
+        rc = step_done(q, st, what, err);
         if (!rc && sqlite3_changes(q->db) == 1)
             results[i] = EDW_OK;
     }
@@ -191,33 +192,25 @@ static enum edw_err sq_ack(void *state, struct edw_msg *const *msgs, size_t n,
     return rc;
 }
 
+static enum edw_err sq_ack(void *state, struct edw_msg *const *msgs, size_t n,
+                           enum edw_err *results, struct edw_error *err)
+{
+    struct sq *q = state;
+    return per_lease(q, q->st[ST_ACK], "ack", msgs, n, results, err);
+}
+
 static enum edw_err sq_extend(void *state, struct edw_msg *const *msgs, size_t n,
                               unsigned visibility_s, enum edw_err *results,
                               struct edw_error *err)
 {
     struct sq *q = state;
     sqlite3_stmt *st = q->st[ST_EXTEND];
-    int64_t until = edw_clock_wall_us(q->clock) + (int64_t)visibility_s * 1000000;
     sqlite3_int64 fresh = edw_sqlite_lease_token();
-    enum edw_err rc = edw_sqlite_begin(q->db, err);
-    for (size_t i = 0; i < n && !rc; i++) {
-        sqlite3_int64 id, lease;
-        results[i] = EDW_ERR_CONFLICT;
-        if (!parse_ids(msgs[i], &id, &lease))
-            continue;
-        sqlite3_bind_int64(st, 1, until);
-        sqlite3_bind_int64(st, 2, fresh);
-        sqlite3_bind_int64(st, 3, id);
-        sqlite3_bind_int64(st, 4, lease);
-        rc = step_done(q, st, "extend", err);
-        if (!rc && sqlite3_changes(q->db) == 1)
-            results[i] = EDW_OK;
-    }
-    rc = rc ? rc : edw_sqlite_commit(q->db, err);
-    if (rc) {
-        edw_sqlite_rollback(q->db);
+    sqlite3_bind_int64(st, 3, edw_clock_wall_us(q->clock) + (int64_t)visibility_s * 1000000);
+    sqlite3_bind_int64(st, 4, fresh);
+    enum edw_err rc = per_lease(q, st, "extend", msgs, n, results, err);
+    if (rc)
         return rc;
-    }
     /* Only now that the new token is durable do the receipts change. */
     for (size_t i = 0; i < n; i++) {
         if (results[i] == EDW_OK) {

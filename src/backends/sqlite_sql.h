@@ -62,8 +62,8 @@
     " RETURNING id, body, dequeue_count, enqueued_us"
 #define SQL_Q_ACK "DELETE FROM edw_queue WHERE id = ?1 AND lease = ?2"
 #define SQL_Q_EXTEND                                                                               \
-    "UPDATE edw_queue SET visible_at_us = ?1, leased_until_us = ?1, lease = ?2"                    \
-    " WHERE id = ?3 AND lease = ?4"
+    "UPDATE edw_queue SET visible_at_us = ?3, leased_until_us = ?3, lease = ?4"                    \
+    " WHERE id = ?1 AND lease = ?2"
 #define SQL_Q_POISON                                                                               \
     "INSERT INTO edw_poison(queue, message_id, body, reason, dequeue_count, enqueued_us,"          \
     " poisoned_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"

@@ -24,3 +24,8 @@ edw_integration_test(metrics 120)
 edw_integration_test(readiness 120)
 edw_integration_test(log_secrets 120)
 edw_integration_test(monitoring 120)
+# Azure backend on Azurite, with the official JS SDKs
+edw_integration_test(azure_e2e 180)
+edw_integration_test(azure_competing 180)
+edw_integration_test(azure_interop 180)
+edw_integration_test(azure_lost_lease 120)

@@ -24,6 +24,7 @@
 #include "edw/worker.h"
 #include "fake_clock.h"
 #include "fake_queue.h"
+#include "worker_fixture.h"
 
 /* Render the registry into a fresh string (caller frees). */
 static char *render(void)
@@ -347,79 +348,36 @@ static void concurrent_updates_are_exact(void **state)
 
 /* ---- what the worker records ---------------------------------------------------------- */
 
-struct fixture {
-    struct fake_clock clock;
-    struct edw_backend_deps deps;
-    struct edw_queue *q;
-    struct edw_store *s;
-    struct edw_handler *h;
-    struct edw_worker_opts opts;
-    struct edw_worker_deps wdeps;
-    struct edw_worker_stats stats;
-};
-
 static int setup_worker(void **state)
 {
     edw_metrics_reset();
-    struct fixture *f = edw_xcalloc(1, sizeof(*f));
-    fake_clock_init(&f->clock, 1795802400000000LL);
-    f->deps.clock = &f->clock.clock;
-    struct edw_config cfg;
-    edw_config_init(&cfg);
-    if (edw_queue_open(&fake_queue_ops, &cfg, &f->deps, &f->q, NULL) ||
-        edw_store_open(&fake_store_ops, &cfg, &f->deps, &f->s, NULL))
+    struct worker_fixture *f = worker_fixture_new();
+    if (!f)
         return -1;
-    edw_config_cleanup(&cfg);
-    f->h = edw_handler_record_new();
-    f->opts = (struct edw_worker_opts){
-        .concurrency = 4,
-        .batch = 8,
-        .visibility_s = 30,
-        .max_dequeue = 2,
-        .retry_delay_s = 1,
-        .max_body_bytes = 300,
-        .exit_when_idle_us = 5000000,
-        .shutdown_grace_us = 10000000,
-        .poll_max_us = 1000000,
-        .queue_name = "edw-messages",
-        .depth_interval_us = 5000000,
-    };
-    f->wdeps = (struct edw_worker_deps){f->q, f->s, f->h, &f->clock.clock, NULL, NULL};
+    f->opts.max_dequeue = 2;
+    f->opts.retry_delay_s = 1;
+    f->opts.max_body_bytes = 300;
     *state = f;
     return 0;
 }
 
 static int teardown_worker(void **state)
 {
-    struct fixture *f = *state;
-    edw_handler_destroy(f->h);
-    edw_queue_close(f->q);
-    edw_store_close(f->s);
-    free(f);
+    worker_fixture_free(*state);
     return 0;
-}
-
-static void put_good(struct fixture *f, unsigned seq)
-{
-    struct edw_buf b;
-    edw_buf_init(&b, 4096);
-    assert_int_equal(edw_payload_format("r", seq, edw_clock_wall_us(&f->clock.clock), 0, &b),
-                     EDW_OK);
-    fake_queue_put(g_fake_queue, b.ptr);
-    edw_buf_cleanup(&b);
 }
 
 static void worker_counts_agree_with_stats(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     for (unsigned i = 1; i <= 10; i++)
-        put_good(f, i);
+        worker_fixture_put_good(f, "r", i);
     fake_queue_put(g_fake_queue, "not json");
     char big[400];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     fake_queue_put(g_fake_queue, big);
-    put_good(f, 11);
+    worker_fixture_put_good(f, "r", 11);
     g_fake_queue->msgs[12].dequeue_count = 2; /* delivered twice already: the third is over */
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 1;
@@ -463,10 +421,10 @@ static void failing_run(const struct edw_handler *h, const struct edw_payload *p
 
 static void handler_failures_then_poison(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     struct edw_handler failing = {.name = "failing", .run = failing_run};
     f->wdeps.handler = &failing;
-    put_good(f, 1);
+    worker_fixture_put_good(f, "r", 1);
     assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL), EDW_OK);
     char *t = render();
     assert_true(sample(t, "edw_messages_processed_total{outcome=\"failed\"}") == 2);

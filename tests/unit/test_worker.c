@@ -20,76 +20,30 @@
 #include "edw/worker.h"
 #include "fake_clock.h"
 #include "fake_queue.h"
-
-struct fixture {
-    struct fake_clock clock;
-    struct edw_backend_deps deps;
-    struct edw_queue *q;
-    struct edw_store *s;
-    struct edw_handler *h;
-    struct edw_worker_opts opts;
-    struct edw_worker_deps wdeps;
-    struct edw_worker_stats stats;
-};
+#include "worker_fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = edw_xcalloc(1, sizeof(*f));
-    fake_clock_init(&f->clock, 1795802400000000LL);
-    f->deps.clock = &f->clock.clock;
-    struct edw_config cfg;
-    edw_config_init(&cfg);
-    if (edw_queue_open(&fake_queue_ops, &cfg, &f->deps, &f->q, NULL) ||
-        edw_store_open(&fake_store_ops, &cfg, &f->deps, &f->s, NULL))
-        return -1;
-    edw_config_cleanup(&cfg);
-    f->h = edw_handler_record_new();
-    f->opts = (struct edw_worker_opts){
-        .concurrency = 4,
-        .batch = 8,
-        .visibility_s = 30,
-        .max_dequeue = 3,
-        .retry_delay_s = 2,
-        .max_body_bytes = 65536,
-        .exit_when_idle_us = 5000000,
-        .shutdown_grace_us = 10000000,
-        .poll_max_us = 1000000,
-    };
-    f->wdeps = (struct edw_worker_deps){f->q, f->s, f->h, &f->clock.clock, NULL, NULL};
-    *state = f;
-    return 0;
+    *state = worker_fixture_new();
+    return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    edw_handler_destroy(f->h);
-    edw_queue_close(f->q);
-    edw_store_close(f->s);
-    free(f);
+    worker_fixture_free(*state);
     return 0;
 }
 
-static void put_good(struct fixture *f, const char *run, unsigned seq)
-{
-    struct edw_buf b;
-    edw_buf_init(&b, 4096);
-    assert_int_equal(edw_payload_format(run, seq, edw_clock_wall_us(&f->clock.clock), 0, &b),
-                     EDW_OK);
-    fake_queue_put(g_fake_queue, b.ptr);
-    edw_buf_cleanup(&b);
-}
-
-static void run_worker(struct fixture *f)
+static void run_worker(struct worker_fixture *f)
 {
     assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL), EDW_OK);
 }
 
 static void stores_then_acks_everything(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     for (unsigned i = 1; i <= 20; i++)
-        put_good(f, "r", i);
+        worker_fixture_put_good(f, "r", i);
     run_worker(f);
     assert_int_equal(f->stats.processed, 20);
     assert_int_equal(g_fake_store->n, 20);
@@ -106,11 +60,11 @@ static void stores_then_acks_everything(void **state)
 
 static void malformed_goes_to_poison(void **state)
 {
-    struct fixture *f = *state;
-    put_good(f, "r", 1);
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "r", 1);
     fake_queue_put(g_fake_queue, "not json at all");
     fake_queue_put(g_fake_queue, "{\"msg\": 1, \"srcStamp\": \"2026-11-27 18:00:00\"}");
-    put_good(f, "r", 2);
+    worker_fixture_put_good(f, "r", 2);
     run_worker(f);
     assert_int_equal(f->stats.processed, 2);
     assert_int_equal(f->stats.poisoned, 2);
@@ -123,8 +77,8 @@ static void malformed_goes_to_poison(void **state)
 
 static void too_many_deliveries_poisoned_unrun(void **state)
 {
-    struct fixture *f = *state;
-    put_good(f, "r", 1);
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "r", 1);
     g_fake_queue->msgs[0].dequeue_count = 3; /* a consumer died on it three times */
     run_worker(f);
     assert_int_equal(f->stats.poisoned, 1);
@@ -148,10 +102,10 @@ static void failing_run(const struct edw_handler *h, const struct edw_payload *p
 
 static void failing_handler_retries_then_poisons(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     struct edw_handler failing = {.name = "failing", .run = failing_run};
     f->wdeps.handler = &failing;
-    put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 1);
     run_worker(f);
     assert_int_equal(f->stats.failed, 3);
     assert_int_equal(f->stats.poisoned, 1);
@@ -164,9 +118,9 @@ static void failing_handler_retries_then_poisons(void **state)
 
 static void store_outage_delays_ack(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     for (unsigned i = 1; i <= 5; i++)
-        put_good(f, "r", i);
+        worker_fixture_put_good(f, "r", i);
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 3;
     g_fake_queue->fail_err = EDW_ERR_TRANSIENT;
@@ -183,9 +137,9 @@ static void store_outage_delays_ack(void **state)
 
 static void duplicate_delivery_overwrites_row(void **state)
 {
-    struct fixture *f = *state;
-    put_good(f, "r", 1);
-    put_good(f, "r", 1); /* the producer retried a send */
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 1); /* the producer retried a send */
     run_worker(f);
     assert_int_equal(g_fake_store->n, 1);
     assert_int_equal(fake_store_find(g_fake_store, "r-1")->writes, 2);
@@ -208,14 +162,14 @@ static void slow_run(const struct edw_handler *h, const struct edw_payload *p, c
 
 static void long_work_renews_lease(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     struct edw_handler slow = {.name = "slow", .run = slow_run};
     s_clock = &f->clock;
     f->wdeps.handler = &slow;
     f->opts.batch = 1;
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 1; /* keeps the message in hand after its work */
-    put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 1);
     run_worker(f);
     assert_true(f->stats.extended >= 1);
     assert_int_equal(f->stats.lost_leases, 0);
@@ -253,7 +207,7 @@ static bool stop_after_first(void *ctx)
 
 static void stop_releases_unstarted_leases(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     struct edw_handler held = {.name = "held", .blocking = true, .run = held_run};
     atomic_store(&s_let_go, false);
     s_stop_calls = 0;
@@ -262,7 +216,7 @@ static void stop_releases_unstarted_leases(void **state)
     f->opts.concurrency = 1;
     f->opts.batch = 4;
     for (unsigned i = 1; i <= 4; i++)
-        put_good(f, "r", i);
+        worker_fixture_put_good(f, "r", i);
     run_worker(f);
     assert_int_equal(f->stats.released, 3);
     assert_int_equal(g_fake_queue->extend_zero, 3); /* handed back with visibility 0 */
@@ -275,7 +229,7 @@ static void stop_releases_unstarted_leases(void **state)
 
 static void fatal_receive_ends_run(void **state)
 {
-    struct fixture *f = *state;
+    struct worker_fixture *f = *state;
     g_fake_queue->fail_err = EDW_ERR_AUTH;
     g_fake_queue->fail_receive = 1;
     struct edw_error err = {0};

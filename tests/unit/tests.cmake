@@ -22,3 +22,10 @@ edw_unit_test(aws_parse_fuzz)
 set_tests_properties(unit_aws_parse_fuzz PROPERTIES LABELS "unit;fuzz-smoke")
 edw_unit_test(metrics)
 edw_unit_test(health)
+# Azure backend: Shared Key vectors, connection strings, parsers, backend logic
+edw_unit_test(azure_sharedkey)
+target_compile_definitions(test_azure_sharedkey PRIVATE
+    EDW_AZURE_VECTORS="${PROJECT_SOURCE_DIR}/tests/vectors/azure-sharedkey")
+edw_unit_test(azure_common)
+edw_unit_test(azure_parse)
+edw_unit_test(azure_backend)

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Azure connection settings and the REST client shared by the Queue and Table backends.
+ *
+ * The client turns a set of calls into signed requests, runs them concurrently through the
+ * injected transport, and retries the ones that failed transiently: connection errors, 408,
+ * 429, 500, 502, 503, 504. Each retry is a new request with a fresh x-ms-date and signature,
+ * after an exponential backoff with jitter that is never shorter than the service's Retry-After. The
+ * sleep goes through the injected clock, so unit tests run the whole policy without waiting.
+ * Other 4xx replies are final and reported with the service's error code. */
+#include "azure_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "edw/alloc.h"
+#include "edw/config.h"
+#include "edw/log.h"
+
+/* --- connection settings --- */
+
+static void wipe_free(void *p, size_t len)
+{
+    if (!p)
+        return;
+    explicit_bzero(p, len);
+    free(p);
+}
+
+void edw_azure_conn_cleanup(struct edw_azure_conn *c)
+{
+    if (!c)
+        return;
+    free(c->account);
+    wipe_free(c->key, c->key_len);
+    if (c->sas)
+        wipe_free(c->sas, strlen(c->sas));
+    free(c->queue_endpoint);
+    free(c->table_endpoint);
+    free(c->protocol);
+    free(c->endpoint_suffix);
+    memset(c, 0, sizeof(*c));
+}
+
+static enum edw_err set_key(struct edw_azure_conn *c, const char *b64, const char *where,
+                            struct edw_error *err)
+{
+    struct edw_buf key;
+    edw_buf_init(&key, 1024);
+    if (edw_base64_decode(b64, strlen(b64), &key) != EDW_OK || key.len == 0) {
+        edw_buf_cleanup(&key);
+        return edw_error_set(err, EDW_ERR_INVALID, "%s is not a valid base64 account key",
+                             where);
+    }
+    wipe_free(c->key, c->key_len);
+    c->key_len = key.len;
+    c->key = (unsigned char *)edw_buf_steal(&key);
+    return EDW_OK;
+}
+
+static void set_str(char **field, const char *value)
+{
+    free(*field);
+    *field = edw_xstrdup(value);
+}
+
+static void set_sas(struct edw_azure_conn *c, const char *value)
+{
+    if (value[0] == '?')
+        value++;
+    if (c->sas)
+        wipe_free(c->sas, strlen(c->sas));
+    c->sas = edw_xstrdup(value);
+}
+
+/* Endpoints are stored without a trailing '/', so paths can be appended directly. */
+static void set_endpoint(char **field, const char *value)
+{
+    size_t len = strlen(value);
+    while (len > 0 && value[len - 1] == '/')
+        len--;
+    free(*field);
+    *field = edw_xstrndup(value, len);
+}
+
+static char *trimmed(const char *s, size_t len)
+{
+    while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+                       s[len - 1] == '\r'))
+        len--;
+    return edw_xstrndup(s, len);
+}
+
+/* Apply one "Key=Value" part. Values are never quoted back: they may be secrets. */
+static enum edw_err conn_part(struct edw_azure_conn *c, const char *k, const char *v,
+                              struct edw_error *err)
+{
+    static const char *const ignored[] = {"BlobEndpoint", "FileEndpoint",
+                                          "BlobSecondaryEndpoint", "QueueSecondaryEndpoint",
+                                          "TableSecondaryEndpoint", "FileSecondaryEndpoint",
+                                          "DevelopmentStorageProxyUri"};
+    if (strcasecmp(k, "AccountName") == 0)
+        set_str(&c->account, v);
+    else if (strcasecmp(k, "AccountKey") == 0)
+        return set_key(c, v, "AccountKey in the connection string", err);
+    else if (strcasecmp(k, "SharedAccessSignature") == 0)
+        set_sas(c, v);
+    else if (strcasecmp(k, "QueueEndpoint") == 0)
+        set_endpoint(&c->queue_endpoint, v);
+    else if (strcasecmp(k, "TableEndpoint") == 0)
+        set_endpoint(&c->table_endpoint, v);
+    else if (strcasecmp(k, "DefaultEndpointsProtocol") == 0) {
+        if (strcasecmp(v, "http") != 0 && strcasecmp(v, "https") != 0)
+            return edw_error_set(err, EDW_ERR_INVALID,
+                                 "DefaultEndpointsProtocol in the connection string must be "
+                                 "http or https");
+        set_str(&c->protocol, strcasecmp(v, "http") == 0 ? "http" : "https");
+    } else if (strcasecmp(k, "EndpointSuffix") == 0)
+        set_str(&c->endpoint_suffix, v);
+    else if (strcasecmp(k, "UseDevelopmentStorage") == 0)
+        c->development = strcasecmp(v, "true") == 0;
+    else {
+        for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+            if (strcasecmp(k, ignored[i]) == 0)
+                return EDW_OK; /* other services' settings: valid, not ours */
+        /* Never quote it: a malformed connection string may have a key where a secret was. */
+        return edw_error_set(err, EDW_ERR_INVALID,
+                             "connection string: a part is not a known Key=value setting "
+                             "(expected AccountName, AccountKey, SharedAccessSignature, "
+                             "QueueEndpoint, TableEndpoint, DefaultEndpointsProtocol, "
+                             "EndpointSuffix or UseDevelopmentStorage; the part is not shown "
+                             "because connection strings hold secrets)");
+    }
+    return EDW_OK;
+}
+
+enum edw_err edw_azure_conn_parse(const char *text, struct edw_azure_conn *out,
+                                  struct edw_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    enum edw_err rc = EDW_OK;
+    const char *p = text;
+    for (unsigned part = 1; *p && !rc; part++) {
+        size_t len = strcspn(p, ";");
+        char *seg = trimmed(p, len);
+        p += len;
+        if (*p == ';')
+            p++;
+        if (seg[0] != '\0') {
+            char *eq = strchr(seg, '=');
+            if (!eq || eq == seg) {
+                rc = edw_error_set(err, EDW_ERR_INVALID,
+                                   "connection string: part %u is not Key=Value", part);
+            } else {
+                *eq = '\0';
+                char *key = trimmed(seg, strlen(seg));
+                char *value = trimmed(eq + 1, strlen(eq + 1));
+                rc = conn_part(out, key, value, err);
+                free(key);
+                explicit_bzero(value, strlen(value));
+                free(value);
+            }
+        }
+        explicit_bzero(seg, strlen(seg));
+        free(seg);
+    }
+    return rc;
+}
+
+static char *derive_endpoint(const struct edw_azure_conn *c, const char *service)
+{
+    return edw_xasprintf("%s://%s.%s.%s", c->protocol ? c->protocol : "https", c->account,
+                         service, c->endpoint_suffix ? c->endpoint_suffix : "core.windows.net");
+}
+
+static bool endpoint_ok(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ? url[7] != '\0'
+                                                : strncasecmp(url, "https://", 8) == 0 &&
+                                                      url[8] != '\0';
+}
+
+/* UseDevelopmentStorage=true: Azurite's documented account, key and default ports. */
+static enum edw_err apply_development(struct edw_azure_conn *c, struct edw_error *err)
+{
+    if (!c->account)
+        set_str(&c->account, EDW_AZURITE_ACCOUNT);
+    if (!c->queue_endpoint)
+        set_endpoint(&c->queue_endpoint, "http://127.0.0.1:10001/" EDW_AZURITE_ACCOUNT);
+    if (!c->table_endpoint)
+        set_endpoint(&c->table_endpoint, "http://127.0.0.1:10002/" EDW_AZURITE_ACCOUNT);
+    return c->key ? EDW_OK : set_key(c, EDW_AZURITE_KEY, "the development storage key", err);
+}
+
+static enum edw_err choose_auth(struct edw_azure_conn *c, struct edw_error *err)
+{
+    if (c->key) {
+        if (!c->account)
+            return edw_error_set(err, EDW_ERR_INVALID,
+                                 "an Azure account key needs the account name "
+                                 "(AZURE_STORAGE_ACCOUNT_NAME or AccountName=)");
+        c->auth = EDW_AZURE_AUTH_SHARED_KEY;
+    } else if (c->sas && c->sas[0]) {
+        c->auth = EDW_AZURE_AUTH_SAS;
+    } else {
+        return edw_error_set(err, EDW_ERR_INVALID,
+                             "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or "
+                             "AZURE_STORAGE_ACCOUNT_NAME with EDW_AZURE_ACCOUNT_KEY or "
+                             "EDW_AZURE_SAS_TOKEN");
+    }
+    return EDW_OK;
+}
+
+enum edw_err edw_azure_conn_from_config(const struct edw_config *cfg,
+                                        struct edw_azure_conn *out, struct edw_error *err)
+{
+    enum edw_err rc = EDW_OK;
+    memset(out, 0, sizeof(*out));
+    if (cfg->azure_connection_string && cfg->azure_connection_string[0])
+        rc = edw_azure_conn_parse(cfg->azure_connection_string, out, err);
+    if (!rc && cfg->azure_account && cfg->azure_account[0])
+        set_str(&out->account, cfg->azure_account);
+    if (!rc && cfg->azure_account_key && cfg->azure_account_key[0])
+        rc = set_key(out, cfg->azure_account_key, "EDW_AZURE_ACCOUNT_KEY", err);
+    if (!rc && cfg->azure_sas_token && cfg->azure_sas_token[0])
+        set_sas(out, cfg->azure_sas_token);
+    if (!rc && cfg->azure_queue_endpoint && cfg->azure_queue_endpoint[0])
+        set_endpoint(&out->queue_endpoint, cfg->azure_queue_endpoint);
+    if (!rc && cfg->azure_table_endpoint && cfg->azure_table_endpoint[0])
+        set_endpoint(&out->table_endpoint, cfg->azure_table_endpoint);
+    if (!rc && out->development)
+        rc = apply_development(out, err);
+    if (!rc && (!out->queue_endpoint || !out->table_endpoint) && !out->account)
+        rc = edw_error_set(err, EDW_ERR_INVALID,
+                           "no Azure account: set AZURE_STORAGE_ACCOUNT_NAME, a connection "
+                           "string, or EDW_AZURE_QUEUE_ENDPOINT and EDW_AZURE_TABLE_ENDPOINT");
+    if (!rc && !out->queue_endpoint)
+        out->queue_endpoint = derive_endpoint(out, "queue");
+    if (!rc && !out->table_endpoint)
+        out->table_endpoint = derive_endpoint(out, "table");
+    if (!rc && (!endpoint_ok(out->queue_endpoint) || !endpoint_ok(out->table_endpoint)))
+        rc = edw_error_set(err, EDW_ERR_INVALID,
+                           "Azure endpoints must be http:// or https:// URLs (queue '%.80s', "
+                           "table '%.80s')",
+                           out->queue_endpoint, out->table_endpoint);
+    if (!rc)
+        rc = choose_auth(out, err);
+    return rc;
+}
+
+/* --- small pure helpers --- */
+
+uint64_t edw_azure_rand(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+static const char *const s_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const s_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void edw_azure_rfc1123(int64_t unix_us, char out[30])
+{
+    time_t t = (time_t)(unix_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char tmp[64]; /* roomy, so the compiler can see nothing is truncated */
+    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", s_days[tm.tm_wday % 7],
+             tm.tm_mday, s_months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+    size_t n = strlen(tmp);
+    n = n < 29 ? n : 29; /* always 29 for years 0..9999 */
+    memcpy(out, tmp, n);
+    out[n] = '\0';
+}
+
+bool edw_azure_parse_rfc1123(const char *text, int64_t *unix_us)
+{
+    char wday[4], mon[4];
+    int day, year, h, m, s, used = 0;
+    if (sscanf(text, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year,
+               &h, &m, &s, &used) != 7 ||
+        used == 0 || text[used] != '\0')
+        return false;
+    int month = -1;
+    for (int i = 0; i < 12; i++)
+        if (strcmp(mon, s_months[i]) == 0)
+            month = i;
+    if (month < 0 || day < 1 || day > 31 || h > 23 || m > 59 || s > 60)
+        return false;
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = month, .tm_mday = day, .tm_hour = h,
+                    .tm_min = m, .tm_sec = s};
+    *unix_us = (int64_t)timegm(&tm) * 1000000;
+    return true;
+}
+
+enum edw_err edw_azure_url_encode(struct edw_buf *out, const char *s, size_t len,
+                                  const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    enum edw_err err = EDW_OK;
+    for (size_t i = 0; i < len && !err; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~' ||
+                     (c && keep && strchr(keep, c));
+        if (plain) {
+            err = edw_buf_append(out, s + i, 1);
+        } else {
+            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            err = edw_buf_append(out, enc, 3);
+        }
+    }
+    return err;
+}
+
+/* Decode one UTF-8 sequence; returns its length and the code point, 0 when invalid. */
+static size_t utf8_next(const unsigned char *s, size_t len, unsigned *cp_out)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80) {
+        *cp_out = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (n > len)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    *cp_out = cp;
+    return n;
+}
+
+enum edw_err edw_azure_xml_escape(struct edw_buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    enum edw_err err = EDW_OK;
+    size_t i = 0;
+    while (i < len && !err) {
+        unsigned cp = 0;
+        size_t n = utf8_next(p + i, len - i, &cp);
+        if (n == 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe ||
+            cp == 0xffff)
+            return EDW_ERR_INVALID;
+        if (cp == '&')
+            err = edw_buf_append_str(out, "&amp;");
+        else if (cp == '<')
+            err = edw_buf_append_str(out, "&lt;");
+        else if (cp == '>')
+            err = edw_buf_append_str(out, "&gt;");
+        else if (cp == '\r') /* a raw CR would be normalised to LF by the service's parser */
+            err = edw_buf_append_str(out, "&#13;");
+        else
+            err = edw_buf_append(out, s + i, n);
+        i += n;
+    }
+    return err;
+}
+
+/* --- errors and retry decisions --- */
+
+enum edw_err edw_azure_classify(long status, const char *code)
+{
+    if (status >= 200 && status < 300)
+        return EDW_OK;
+    if (code && strcmp(code, "PopReceiptMismatch") == 0)
+        return EDW_ERR_CONFLICT;
+    switch (status) {
+    case 0:
+    case 408:
+    case 500:
+    case 502:
+    case 504:
+        return EDW_ERR_TRANSIENT;
+    case 429:
+    case 503:
+        return EDW_ERR_THROTTLED;
+    case 401:
+    case 403:
+        return EDW_ERR_AUTH;
+    case 404:
+        return EDW_ERR_NOT_FOUND;
+    case 409:
+    case 412:
+        return EDW_ERR_CONFLICT;
+    default:
+        break;
+    }
+    if (status >= 400 && status < 500)
+        return EDW_ERR_INVALID;
+    return EDW_ERR_FATAL;
+}
+
+bool edw_azure_retryable(long status, enum edw_err transport_err)
+{
+    if (status == 0)
+        return transport_err == EDW_ERR_TRANSIENT;
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+           status == 504;
+}
+
+int64_t edw_azure_backoff_us(const struct edw_azure_retry_policy *p, unsigned attempt,
+                             int64_t retry_after_us, uint64_t *rng)
+{
+    int64_t ceiling = p->base_us;
+    for (unsigned i = 1; i < attempt && ceiling < p->cap_us; i++)
+        ceiling *= 2;
+    if (ceiling > p->cap_us)
+        ceiling = p->cap_us;
+    /* "Equal jitter": half fixed so a busy service really gets a pause, half random so
+     * consumers that failed together do not come back together. */
+    int64_t half = ceiling / 2;
+    int64_t delay = half + (half > 0 ? (int64_t)(edw_azure_rand(rng) % (uint64_t)(half + 1)) : 0);
+    if (retry_after_us > p->max_retry_after_us)
+        retry_after_us = p->max_retry_after_us;
+    return delay > retry_after_us ? delay : retry_after_us;
+}
+
+static int64_t parse_nonneg(const char *v, int64_t scale)
+{
+    char *end = NULL;
+    if (!v)
+        return 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || n < 0 || n > 86400000)
+        return 0;
+    return (int64_t)n * scale;
+}
+
+int64_t edw_azure_retry_after_us(const struct edw_http_headers *h)
+{
+    int64_t us = parse_nonneg(edw_http_headers_get(h, "retry-after-ms"), 1000);
+    if (!us)
+        us = parse_nonneg(edw_http_headers_get(h, "x-ms-retry-after-ms"), 1000);
+    if (!us)
+        us = parse_nonneg(edw_http_headers_get(h, "Retry-After"), 1000000);
+    return us;
+}
+
+void edw_azure_fill_error(struct edw_error *err, const char *service, const char *method,
+                          const char *path, const struct edw_http_response *resp)
+{
+    if (!err)
+        return;
+    char code[64] = "", message[200] = "";
+    const char *hdr = edw_http_headers_get(&resp->headers, "x-ms-error-code");
+    const char *body = edw_buf_cstr(&resp->body);
+    if (resp->body.len && body[0] == '<')
+        edw_azure_parse_error_xml(body, resp->body.len, code, sizeof(code), message,
+                                  sizeof(message));
+    else if (resp->body.len && body[0] == '{')
+        edw_azure_parse_error_json(body, resp->body.len, code, sizeof(code), message,
+                                   sizeof(message));
+    if (hdr)
+        snprintf(code, sizeof(code), "%s", hdr);
+    message[strcspn(message, "\r\n")] = '\0'; /* Azure appends RequestId/Time lines */
+    err->http_status = (int)resp->status;
+    err->retry_after_ms = (uint32_t)(edw_azure_retry_after_us(&resp->headers) / 1000);
+    snprintf(err->code, sizeof(err->code), "%s", code);
+    int plen = (int)strcspn(path, "?"); /* the query may carry a SAS: never shown */
+    const char *hint = strcmp(code, "QueueNotFound") == 0   ? " (create it: edw queue create)"
+                       : strcmp(code, "TableNotFound") == 0 ? " (create it: edw table create)"
+                                                            : "";
+    struct edw_buf b;
+    edw_buf_init(&b, 4096);
+    enum edw_err rc = resp->status == 0
+                          ? edw_buf_appendf(&b, "azure %s %s %.*s: %s", service, method, plen,
+                                            path, resp->error[0] ? resp->error : "no response")
+                          : edw_buf_appendf(&b, "azure %s %s %.*s: HTTP %ld %s%s%s%s", service,
+                                            method, plen, path, resp->status,
+                                            code[0] ? code : "(no code)", hint,
+                                            message[0] ? ": " : "", message);
+    size_t n = rc ? 0 : b.len < sizeof(err->message) - 1 ? b.len : sizeof(err->message) - 1;
+    memcpy(err->message, edw_buf_cstr(&b), n);
+    err->message[n] = '\0';
+    edw_buf_cleanup(&b);
+}
+
+/* --- the client --- */
+
+enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_service service,
+                                   const struct edw_config *cfg,
+                                   const struct edw_backend_deps *deps, struct edw_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->service = service;
+    c->clock = deps->clock;
+    c->retry = (struct edw_azure_retry_policy){
+        .max_attempts = 5, .base_us = 400000, .cap_us = 8000000, .max_retry_after_us = 30000000};
+    if (getrandom(&c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng))
+        c->rng = (uint64_t)edw_clock_mono_us(c->clock) ^ (uint64_t)(uintptr_t)c;
+    enum edw_err rc = edw_azure_conn_from_config(cfg, &c->conn, err);
+    if (rc)
+        return rc;
+    c->endpoint = service == EDW_AZURE_QUEUE ? c->conn.queue_endpoint : c->conn.table_endpoint;
+    if (deps->http) {
+        c->http = deps->http;
+        return EDW_OK;
+    }
+    struct edw_http_options opts = {.ca_file = cfg->ca_file};
+    rc = edw_http_transport_curl_new(&opts, &c->http, err);
+    c->owns_http = rc == EDW_OK;
+    return rc;
+}
+
+void edw_azure_client_cleanup(struct edw_azure_client *c)
+{
+    if (!c)
+        return;
+    if (c->owns_http)
+        edw_http_transport_destroy(c->http);
+    edw_azure_conn_cleanup(&c->conn);
+    memset(c, 0, sizeof(*c));
+}
+
+void edw_azure_call_init(struct edw_azure_call *call, const char *method, char *path)
+{
+    memset(call, 0, sizeof(*call));
+    call->method = method;
+    call->path = path;
+    edw_http_response_init(&call->resp);
+}
+
+void edw_azure_call_cleanup(struct edw_azure_call *call)
+{
+    if (!call)
+        return;
+    free(call->path);
+    edw_http_headers_cleanup(&call->headers);
+    edw_http_response_cleanup(&call->resp);
+    memset(call, 0, sizeof(*call));
+}
+
+/* Build the wire request for one attempt: URL (plus the SAS), date, version, headers, then
+ * the signature over exactly that. */
+static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_call *call,
+                          struct edw_http_request *req)
+{
+    char *url;
+    if (c->conn.auth == EDW_AZURE_AUTH_SAS)
+        url = edw_xasprintf("%s%s%s%s", c->endpoint, call->path,
+                            strchr(call->path, '?') ? "&" : "?", c->conn.sas);
+    else
+        url = edw_xasprintf("%s%s", c->endpoint, call->path);
+    edw_http_request_init(req, call->method, url);
+    explicit_bzero(url, strlen(url));
+    free(url);
+    char date[30];
+    edw_azure_rfc1123(edw_clock_wall_us(c->clock), date);
+    edw_http_headers_add(&req->headers, "x-ms-date", date);
+    edw_http_headers_add(&req->headers, "x-ms-version", EDW_AZURE_VERSION);
+    if (call->content_type)
+        edw_http_headers_add(&req->headers, "Content-Type", call->content_type);
+    for (size_t i = 0; i < call->headers.n; i++)
+        edw_http_headers_add(&req->headers, call->headers.items[i].name,
+                             call->headers.items[i].value);
+    req->body = call->body;
+    req->body_len = call->body_len;
+    if (c->conn.auth != EDW_AZURE_AUTH_SHARED_KEY)
+        return EDW_OK;
+    return edw_azure_sharedkey_authorize(c->service == EDW_AZURE_TABLE ? EDW_AZURE_SK_TABLE
+                                                                        : EDW_AZURE_SK_QUEUE,
+                                         c->conn.account, c->conn.key, c->conn.key_len, req);
+}
+
+static const char *service_name(const struct edw_azure_client *c)
+{
+    return c->service == EDW_AZURE_TABLE ? "table" : "queue";
+}
+
+/* Judge one attempt. Returns true when the call should be tried again. */
+static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
+{
+    struct edw_http_response *r = &call->resp;
+    call->attempts++;
+    enum edw_err rc;
+    if (r->status >= 200 && r->status < 300) {
+        edw_error_clear(&call->err);
+        rc = call->check ? call->check(r, call->check_ctx, &call->err) : EDW_OK;
+    } else {
+        edw_azure_fill_error(&call->err, service_name(c), call->method, call->path, r);
+        rc = r->status == 0 ? (r->transport_err ? r->transport_err : EDW_ERR_TRANSIENT)
+                            : edw_azure_classify(r->status, call->err.code);
+        if (!edw_azure_retryable(r->status, r->transport_err) && edw_err_retryable(rc))
+            rc = EDW_ERR_FATAL; /* e.g. 501: a 5xx that retrying cannot fix */
+    }
+    call->result = rc;
+    bool again = edw_err_retryable(rc) && call->attempts < c->retry.max_attempts;
+    if (again && (r->status == 0 || r->status == 500 || r->status == 504))
+        call->ambiguous = true; /* the service may have applied it before failing */
+    return again;
+}
+
+static void log_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                      int64_t delay_us)
+{
+    struct edw_log_field f[] = {{"backend", "azure", 0},
+                                {"status", NULL, call->resp.status},
+                                {"attempt", NULL, (long long)call->attempts},
+                                {"code", call->err.code[0] ? call->err.code : "-", 0}};
+    EDW_LOG_FIELDS(EDW_LOG_INFO, "azure", f, 4, "retrying in %lld ms: %s",
+                   (long long)(delay_us / 1000),
+                   call->err.message[0] ? call->err.message : edw_err_str(call->result));
+    (void)c;
+}
+
+enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call *calls,
+                               size_t n)
+{
+    size_t *todo = edw_xcalloc(n ? n : 1, sizeof(*todo));
+    struct edw_http_request *reqs = edw_xcalloc(n ? n : 1, sizeof(*reqs));
+    struct edw_http_request **reqp = edw_xcalloc(n ? n : 1, sizeof(*reqp));
+    struct edw_http_response **respp = edw_xcalloc(n ? n : 1, sizeof(*respp));
+    size_t ntodo = 0;
+    enum edw_err rc = EDW_OK;
+    for (size_t i = 0; i < n; i++) {
+        calls[i].attempts = 0;
+        calls[i].ambiguous = false;
+        todo[ntodo++] = i;
+    }
+    while (ntodo > 0 && !rc) {
+        for (size_t k = 0; k < ntodo && !rc; k++) {
+            struct edw_azure_call *call = &calls[todo[k]];
+            edw_http_response_cleanup(&call->resp);
+            edw_http_response_init(&call->resp);
+            rc = build(c, call, &reqs[k]);
+            reqp[k] = &reqs[k];
+            respp[k] = &call->resp;
+        }
+        if (!rc)
+            rc = edw_http_perform(c->http, reqp, respp, ntodo);
+        c->requests += ntodo;
+        for (size_t k = 0; k < ntodo; k++)
+            edw_http_request_cleanup(&reqs[k]);
+        if (rc)
+            break;
+        size_t next = 0;
+        int64_t delay = 0;
+        for (size_t k = 0; k < ntodo; k++) {
+            struct edw_azure_call *call = &calls[todo[k]];
+            if (!judge(c, call))
+                continue;
+            int64_t d = edw_azure_backoff_us(&c->retry, call->attempts,
+                                             edw_azure_retry_after_us(&call->resp.headers),
+                                             &c->rng);
+            if (d > delay)
+                delay = d;
+            if (next == 0)
+                log_retry(c, call, d);
+            todo[next++] = todo[k];
+        }
+        c->retries += next;
+        ntodo = next;
+        if (ntodo > 0)
+            edw_clock_sleep_us(c->clock, delay);
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++) {
+            if (calls[i].attempts == 0 || calls[i].result != EDW_OK) {
+                calls[i].result = rc;
+                edw_error_set(&calls[i].err, rc, "azure %s: the HTTP transport failed",
+                              service_name(c));
+            }
+        }
+    }
+    free(todo);
+    free(reqs);
+    free(reqp);
+    free(respp);
+    return rc;
+}
+
+enum edw_err edw_azure_perform_one(struct edw_azure_client *c, struct edw_azure_call *call,
+                                   struct edw_error *err)
+{
+    enum edw_err rc = edw_azure_perform(c, call, 1);
+    if (!rc)
+        rc = call->result;
+    if (rc && err)
+        *err = call->err;
+    return rc;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "worker_fixture.h"
+
+#include <stdlib.h>
+
+#include "edw/alloc.h"
+#include "edw/buf.h"
+#include "edw/config.h"
+#include "edw/payload.h"
+
+struct worker_fixture *worker_fixture_new(void)
+{
+    struct worker_fixture *f = edw_xcalloc(1, sizeof(*f));
+    fake_clock_init(&f->clock, 1795802400000000LL);
+    f->deps.clock = &f->clock.clock;
+    struct edw_config cfg;
+    edw_config_init(&cfg);
+    enum edw_err rc = edw_queue_open(&fake_queue_ops, &cfg, &f->deps, &f->q, NULL);
+    if (!rc)
+        rc = edw_store_open(&fake_store_ops, &cfg, &f->deps, &f->s, NULL);
+    edw_config_cleanup(&cfg);
+    if (rc) {
+        worker_fixture_free(f);
+        return NULL;
+    }
+    f->h = edw_handler_record_new();
+    f->opts = (struct edw_worker_opts){
+        .concurrency = 4,
+        .batch = 8,
+        .visibility_s = 30,
+        .max_dequeue = 3,
+        .retry_delay_s = 2,
+        .max_body_bytes = 65536,
+        .exit_when_idle_us = 5000000,
+        .shutdown_grace_us = 10000000,
+        .poll_max_us = 1000000,
+        .queue_name = "edw-messages",
+        .depth_interval_us = 5000000,
+    };
+    f->wdeps = (struct edw_worker_deps){f->q, f->s, f->h, &f->clock.clock, NULL, NULL};
+    return f;
+}
+
+void worker_fixture_free(struct worker_fixture *f)
+{
+    if (!f)
+        return;
+    edw_handler_destroy(f->h);
+    edw_queue_close(f->q);
+    edw_store_close(f->s);
+    free(f);
+}
+
+void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned seq)
+{
+    struct edw_buf b;
+    edw_buf_init(&b, 4096);
+    if (edw_payload_format(run, seq, edw_clock_wall_us(&f->clock.clock), 0, &b) != EDW_OK)
+        abort();
+    fake_queue_put(g_fake_queue, b.ptr);
+    edw_buf_cleanup(&b);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A worker wired to the fake queue, fake store, record handler and fake clock, shared by the
+ * unit tests of the pipeline and of what it records. */
+#ifndef EDW_WORKER_FIXTURE_H
+#define EDW_WORKER_FIXTURE_H
+
+#include "edw/handler.h"
+#include "edw/worker.h"
+#include "fake_clock.h"
+#include "fake_queue.h"
+
+struct worker_fixture {
+    struct fake_clock clock;
+    struct edw_backend_deps deps;
+    struct edw_queue *q;
+    struct edw_store *s;
+    struct edw_handler *h;
+    struct edw_worker_opts opts; /* defaults below; tests adjust before running */
+    struct edw_worker_deps wdeps;
+    struct edw_worker_stats stats;
+};
+
+/* Concurrency 4, batch 8, visibility 30 s, max-dequeue 3, retry delay 2 s, exit after 5 s
+ * idle. NULL if the fakes cannot be opened. Release with worker_fixture_free. */
+struct worker_fixture *worker_fixture_new(void);
+void worker_fixture_free(struct worker_fixture *f);
+
+/* Put a producer-format message (`run`-`seq`, stamped now) on the fake queue. */
+void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned seq);
+
+#endif
