@@ -27,6 +27,7 @@ LABELS = {
     ("reference-js", "tick"): "reference sample (JS, 1 s tick)",
     ("reference-js", "no-tick"): "reference sample, tick removed",
     ("plain-sqlite", None): "plain SQLite program",
+    ("edw", None): "edw",
 }
 PRODUCER_LABELS = {"edw": "edw produce", "js-sdk": "JavaScript SDK producer",
                    "py-sdk": "Python SDK producer"}
@@ -172,7 +173,7 @@ def consumer_rows(s, section, combined):
                      fmt(v["emu_1000"], 3), frac, runs_txt(v)])
     for k in sorted(k for k in s if k[0] == "e2e" and k[1] == section):
         v = s[k]
-        rows.append([label(k[2], k[3]) + (" producer + 2 consumers, end to end"
+        rows.append([label(k[2], k[3]) + (": producer + 2 consumers, end to end"
                                           if k[2] == "edw" else " (same work, end to end)"),
                      "—", rate_fmt(v["rate"]), fmt(v["cpu_1000"], 3), fmt(v["rss_max_mb"], 1),
                      "—", "—", "—", runs_txt(v)])
@@ -288,6 +289,10 @@ def render(s, c, combined, meta, table):
 # Chart: one row of three panels (msg/s, CPU s per 1000 msg, peak RSS MB) per backend, log
 # scales (the reference sample is three orders of magnitude away from edw).
 
+def tick(v):
+    return f"{v / 1000:g}k" if v >= 10000 else f"{v:g}"
+
+
 def chart(s, combined, meta):
     panels = [("msg/s (higher is better)", "rate"), ("CPU s per 1000 msg (lower is better)",
                                                      "cpu_1000"),
@@ -306,12 +311,13 @@ def chart(s, combined, meta):
             for k in sorted(k for k in s if k[0] == "e2e" and k[1] == "sqlite"):
                 v = dict(s[k])
                 v["rss_mb"] = v["rss_max_mb"] if k[2] == "edw" else v["rss_mb"]
-                bars.append((label(k[2], k[3]) + " (end to end)", k[2], v))
+                bars.append((label(k[2], k[3]) + (" producer + 2 consumers" if k[2] == "edw"
+                                                  else " (end to end)"), k[2], v))
         if bars:
             blocks.append((title, bars, combined.get(sec)))
     if not blocks:
         return ""
-    label_w, panel_w, gap, bar_h = 250, 230, 24, 16
+    label_w, panel_w, gap, bar_h = 250, 220, 50, 16
     width = label_w + 3 * (panel_w + gap) + 10
     y = 50
     out = []
@@ -341,7 +347,7 @@ def chart(s, combined, meta):
                 out.append(f'<line x1="{sx(d):.1f}" y1="{top - 2}" x2="{sx(d):.1f}" '
                            f'y2="{top + h}" class="grid"/>')
                 out.append(f'<text x="{sx(d):.1f}" y="{top + h + 12}" text-anchor="middle" '
-                           f'class="s">{d:g}</text>')
+                           f'class="s">{tick(d)}</text>')
                 d *= 10
             for i, (name, impl, v) in enumerate(bars):
                 if not v[field]:
