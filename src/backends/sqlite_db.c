@@ -236,10 +236,11 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
         e = edw_sqlite_commit(db, err);
     if (!e)
         e = enable_wal(db, err);
-    /* Reads through a shared mapping instead of pread(): another process's commit then costs
-     * no re-read of every page this connection had cached. */
+    /* No mmap: mapped database pages would count as the consumer's RSS and grow with the
+     * file; with the queue and store sharing one connection, pread() re-reads are rare. Keep
+     * SQLite's own page cache small for the same reason (1 MiB). */
     if (!e)
-        e = exec(db, "PRAGMA mmap_size = 268435456", "enable mmap", err);
+        e = exec(db, "PRAGMA cache_size = -1024", "set cache size", err);
     if (!e)
         e = exec(db,
                  strcmp(cfg->sqlite_sync, "full") == 0 ? "PRAGMA synchronous = FULL"
