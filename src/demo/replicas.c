@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,21 +21,30 @@ void edw_replicas_init(struct edw_replicas *r, char **argv, int log_fd)
     r->log_fd = log_fd;
 }
 
+/* fork + exec rather than posix_spawn, for two things the child must do to itself: leave the
+ * terminal's process group (a Ctrl-C is for the supervisor, which then drains the consumers in
+ * order) and ask to be sent SIGTERM if the supervisor dies, so no consumer outlives the demo. */
 static void spawn_one(struct edw_replicas *r)
 {
     if (r->n >= EDW_MAX_REPLICAS)
         return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    if (r->log_fd >= 0)
-        posix_spawn_file_actions_adddup2(&fa, r->log_fd, STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawn(&pid, r->argv[0], &fa, NULL, r->argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        edw_error("demo", "cannot start a consumer (%s): %s", r->argv[0], strerror(rc));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(0); /* the supervisor died before prctl took effect */
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+        if (r->log_fd >= 0)
+            dup2(r->log_fd, STDERR_FILENO);
+        execv(r->argv[0], r->argv);
+        _exit(127);
+    }
+    if (pid < 0) {
+        edw_error("demo", "cannot start a consumer: %s", strerror(errno));
         return;
     }
     r->items[r->n++] = (struct edw_replica){pid, false};
