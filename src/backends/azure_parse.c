@@ -398,7 +398,8 @@ enum edw_err edw_azure_parse_batch(const char *content_type, const char *body, s
     for (const char *p = text; !rc && p < end;) {
         const char *nl = strchr(p, '\n');
         const char *next = nl ? nl + 1 : end;
-        if (strncmp(p, "HTTP/1.", 7) == 0) {
+        /* "HTTP/1.1 " is 9 bytes: only then is p + 9 inside the copy (at worst its NUL). */
+        if (end - p >= 9 && strncmp(p, "HTTP/1.", 7) == 0) {
             long status = strtol(p + 9, NULL, 10);
             if (status < 100 || status > 599) {
                 rc = EDW_ERR_INVALID;
