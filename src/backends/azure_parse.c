@@ -398,9 +398,10 @@ enum edw_err edw_azure_parse_batch(const char *content_type, const char *body, s
     for (const char *p = text; !rc && p < end;) {
         const char *nl = strchr(p, '\n');
         const char *next = nl ? nl + 1 : end;
-        /* "HTTP/1.1 " is 9 bytes: only then is p + 9 inside the copy (at worst its NUL). */
-        if (end - p >= 9 && strncmp(p, "HTTP/1.", 7) == 0) {
-            long status = strtol(p + 9, NULL, 10);
+        size_t line = (size_t)((nl ? nl : end) - p);
+        /* "HTTP/1.1 204 ...": the status is the three digits after "HTTP/1.x " */
+        if (line >= 7 && strncmp(p, "HTTP/1.", 7) == 0) {
+            long status = line >= 12 && p[8] == ' ' ? strtol(p + 9, NULL, 10) : 0;
             if (status < 100 || status > 599) {
                 rc = EDW_ERR_INVALID;
                 break;

@@ -324,6 +324,9 @@ static enum edw_err collect_gets(struct edw_azure_call *calls, size_t n,
     for (size_t i = 0; i < n; i++) {
         enum edw_err r = calls[i].result;
         struct edw_error e = calls[i].err;
+        if (calls[i].ambiguous && strstr(calls[i].path, "peekonly") == NULL)
+            edw_warn("azure", "a Get Messages reply was lost (no answer or 500/504) and retried: "
+                              "the messages it leased stay invisible until their lease ends");
         if (!r)
             r = edw_azure_parse_messages(edw_buf_cstr(&calls[i].resp.body),
                                          calls[i].resp.body.len, list, &e);

@@ -13,9 +13,12 @@ start_azurite
 out=$(last_json "$EDW_BIN" produce --count 1000 --batch 100)
 assert_eq "$(json_get "$out" .sent)" 1000 "produce sent"
 
-start_bg "$EDW_BIN" consume --json --exit-when-idle 3 >"$TEST_DIR/c1.out"
+# Short leases and a longer idle wait: on a loaded machine Azurite can answer so late that a
+# Get Messages times out on our side after it leased its messages; those come back when the
+# lease ends, and the consumers must still be there to take them.
+start_bg "$EDW_BIN" consume --json --visibility 10 --exit-when-idle 12 >"$TEST_DIR/c1.out"
 c1=$BG_PID
-start_bg "$EDW_BIN" consume --json --exit-when-idle 3 >"$TEST_DIR/c2.out"
+start_bg "$EDW_BIN" consume --json --visibility 10 --exit-when-idle 12 >"$TEST_DIR/c2.out"
 c2=$BG_PID
 wait "$c1" || fail "consumer 1 failed"
 wait "$c2" || fail "consumer 2 failed"
