@@ -19,6 +19,7 @@
 #include "edw/alloc.h"
 #include "edw/config.h"
 #include "edw/log.h"
+#include "edw/metrics.h"
 #include "edw/token.h"
 
 /* --- connection settings --- */
@@ -517,7 +518,10 @@ enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_se
     c->service = service;
     c->clock = deps->clock;
     c->retry = (struct edw_azure_retry_policy){
-        .max_attempts = 5, .base_us = 400000, .cap_us = 8000000, .max_retry_after_us = 30000000};
+        .max_attempts = 5, .base_us = 400000, .cap_us = 8000000,
+        /* No lease is renewed while a call sleeps: a longer Retry-After is left to the
+         * worker's own backoff, which renews leases while it waits. */
+        .max_retry_after_us = 2000000};
     if (getrandom(&c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng))
         c->rng = (uint64_t)edw_clock_mono_us(c->clock) ^ (uint64_t)(uintptr_t)c;
     enum edw_err rc = edw_azure_conn_from_config(cfg, &c->conn, err);
@@ -655,14 +659,39 @@ static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
 static void log_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
                       int64_t delay_us)
 {
-    struct edw_log_field f[] = {{"backend", "azure", 0},
-                                {"status", NULL, call->resp.status},
-                                {"attempt", NULL, (long long)call->attempts},
-                                {"code", call->err.code[0] ? call->err.code : "-", 0}};
-    EDW_LOG_FIELDS(EDW_LOG_INFO, "azure", f, 4, "retrying in %lld ms: %s",
+    struct edw_log_field f[] = {
+        {"backend", "azure", 0},
+        {"operation", edw_op_name(edw_azure_op_of(c->service, call->method, call->path)), 0},
+        {"status", NULL, call->resp.status},
+        {"attempt", NULL, (long long)call->attempts},
+        {"code", call->err.code[0] ? call->err.code : "-", 0}};
+    EDW_LOG_FIELDS(EDW_LOG_INFO, "azure", f, 5, "retrying in %lld ms: %s",
                    (long long)(delay_us / 1000),
                    call->err.message[0] ? call->err.message : edw_err_str(call->result));
-    (void)c;
+}
+
+enum edw_op edw_azure_op_of(enum edw_azure_service service, const char *method,
+                            const char *path)
+{
+    const char *q = strchr(path, '?');
+    size_t len = q ? (size_t)(q - path) : strlen(path);
+    if (service == EDW_AZURE_TABLE) {
+        if (strcmp(method, "GET") == 0)
+            return EDW_OP_SCAN; /* queries and point reads */
+        return strncmp(path, "/Tables", len > 7 ? len : 7) == 0 ? EDW_OP_CREATE_TABLE
+                                                                  : EDW_OP_UPSERT;
+    }
+    const char *msgs = strstr(path, "/messages");
+    bool one = msgs && (size_t)(msgs - path) + 9 < len; /* /messages/<id> */
+    if (!msgs || (size_t)(msgs - path) >= len)
+        return strcmp(method, "GET") == 0 ? EDW_OP_DEPTH : EDW_OP_CREATE_QUEUE;
+    if (strcmp(method, "POST") == 0)
+        return EDW_OP_SEND; /* also the poison copy */
+    if (strcmp(method, "PUT") == 0)
+        return EDW_OP_EXTEND;
+    if (strcmp(method, "DELETE") == 0)
+        return one ? EDW_OP_ACK : EDW_OP_CLEAR;
+    return q && strstr(q, "peekonly=true") ? EDW_OP_PEEK : EDW_OP_RECEIVE;
 }
 
 enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call *calls,
@@ -722,6 +751,9 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
                 delay = d;
             if (next == 0)
                 log_retry(c, call, d);
+            edw_metrics_backend_retry("azure", edw_azure_op_of(c->service, call->method,
+                                                               call->path),
+                                      call->result);
             todo[next++] = todo[k];
         }
         c->retries += next;

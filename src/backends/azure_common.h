@@ -15,6 +15,7 @@
 #include "edw/clock.h"
 #include "edw/err.h"
 #include "edw/http.h"
+#include "edw/metrics.h"
 #include "edw/queue.h"
 
 struct edw_config;
@@ -151,6 +152,13 @@ EDW_NODISCARD enum edw_err edw_azure_perform_one(struct edw_azure_client *c,
                                                  struct edw_error *err);
 
 /* --- pure helpers (no I/O; unit-tested) --- */
+
+/* The metrics operation of a REST call (`path` as in edw_azure_call, query included):
+ * queue GET /q/messages -> receive (peek with peekonly=true), PUT .../messages/<id> ->
+ * extend, DELETE .../messages/<id> -> ack, POST .../messages -> send, GET /q -> depth;
+ * table POST /Tables -> create_table, GET -> scan, other writes -> upsert. */
+enum edw_op edw_azure_op_of(enum edw_azure_service service, const char *method,
+                            const char *path);
 
 /* The error category for an HTTP status and service error code. */
 enum edw_err edw_azure_classify(long status, const char *code);

@@ -192,7 +192,8 @@ static void release(struct worker *w, struct slot **picked, size_t n, unsigned v
         return;
     for (size_t i = 0; i < n; i++)
         w->msgs[i] = &picked[i]->msg;
-    if (edw_queue_extend(w->deps->queue, w->msgs, n, visibility_s, w->results, NULL) != EDW_OK)
+    struct edw_error e = {0}; /* filled for the wrapper's log line */
+    if (edw_queue_extend(w->deps->queue, w->msgs, n, visibility_s, w->results, &e) != EDW_OK)
         w->stats->backend_errors++; /* the leases simply run out instead */
     for (size_t i = 0; i < n; i++)
         slot_free(picked[i]);
@@ -253,7 +254,8 @@ static void store_done(struct worker *w)
     }
     if (n == 0 || now_us(w) < w->backoff_until_us)
         return;
-    enum edw_err rc = edw_store_upsert(w->deps->store, w->rows, n, NULL);
+    struct edw_error e = {0};
+    enum edw_err rc = edw_store_upsert(w->deps->store, w->rows, n, &e);
     if (rc) {
         backend_failed(w, EDW_OP_UPSERT, rc);
         return;
@@ -275,7 +277,8 @@ static void ack_stored(struct worker *w)
     }
     if (n == 0 || now_us(w) < w->backoff_until_us)
         return;
-    enum edw_err rc = edw_queue_ack(w->deps->queue, w->msgs, n, w->results, NULL);
+    struct edw_error e = {0};
+    enum edw_err rc = edw_queue_ack(w->deps->queue, w->msgs, n, w->results, &e);
     if (rc) {
         backend_failed(w, EDW_OP_ACK, rc);
         return;
@@ -306,14 +309,15 @@ static void flush(struct worker *w)
 {
     bool atomic = w->shared_txn && live_slots(w, SLOT_DONE) > 0 &&
                   now_us(w) >= w->backoff_until_us;
-    enum edw_err rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, NULL) : EDW_OK;
+    struct edw_error e = {0};
+    enum edw_err rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, &e) : EDW_OK;
     if (rc) {
         backend_failed(w, EDW_OP_TRANSACTION, rc);
         return;
     }
     store_done(w);
     ack_stored(w);
-    rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, NULL) : EDW_OK;
+    rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, &e) : EDW_OK;
     if (rc)
         backend_failed(w, EDW_OP_TRANSACTION, rc);
 }
@@ -333,7 +337,8 @@ static void renew_leases(struct worker *w)
     }
     if (n == 0)
         return;
-    if (edw_queue_extend(w->deps->queue, w->msgs, n, w->opts->visibility_s, w->results, NULL) !=
+    struct edw_error e = {0};
+    if (edw_queue_extend(w->deps->queue, w->msgs, n, w->opts->visibility_s, w->results, &e) !=
         EDW_OK) {
         w->stats->backend_errors++;
         return;
@@ -429,7 +434,8 @@ static void sample_depth(struct worker *w)
         !edw_metrics_depth_due(now_us(w), o->depth_interval_us))
         return;
     struct edw_queue_depth d = {0};
-    if (edw_queue_depth(w->deps->queue, &d, NULL) == EDW_OK)
+    struct edw_error e = {0};
+    if (edw_queue_depth(w->deps->queue, &d, &e) == EDW_OK)
         edw_metrics_queue_depth(o->queue_name, d.visible, d.in_flight, d.poison);
 }
 

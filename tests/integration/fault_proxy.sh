@@ -106,6 +106,20 @@ assert_eq "$(jq '.error500 + .reset' <<<"$stats")" "$bad" "faults counted"
 assert_eq "$(jq .passed <<<"$stats")" 50 "requests passed through untouched"
 stop_proxy
 
+log "rates changed at run time (an outage that starts and ends)"
+proxy outage
+read -r code rc _ _ < <(req)
+assert_eq "$code/$rc" "200/0" "before the outage"
+curl -sf -d '{"error503": 1}' "$PROXY/__fault_proxy/rates" >/dev/null || fail "rates not accepted"
+read -r code rc _ _ < <(req)
+assert_eq "$code/$rc" "503/0" "during the outage"
+curl -sf -d '{"error503": 0}' "$PROXY/__fault_proxy/rates" >/dev/null || fail "rates not accepted"
+read -r code rc _ _ < <(req)
+assert_eq "$code/$rc" "200/0" "after the outage"
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '{"bogus": 1}' "$PROXY/__fault_proxy/rates")
+assert_eq "$code" 400 "unknown fault refused"
+stop_proxy
+
 log "bounded lifetime"
 proxy short --lifetime 1
 t0=$SECONDS

@@ -32,7 +32,9 @@
 //   --port-file FILE         write the port there once listening (written atomically)
 //
 // GET /__fault_proxy/stats is answered by the proxy itself (never faulted): the counters as
-// JSON. Injected errors look like the target service's own: AWS JSON-protocol errors when the
+// JSON. POST /__fault_proxy/rates with a JSON object such as {"error500": 1} changes fault
+// rates while running (keys: error500 error503 reset resetAfter truncate slow; omitted ones
+// keep their value), e.g. to start and end an outage; it answers with the rates now in force. Injected errors look like the target service's own: AWS JSON-protocol errors when the
 // request has X-Amz-Target, Azure Storage XML errors (with x-ms-error-code) when it has
 // x-ms-version, plain text otherwise.
 import fs from "node:fs";
@@ -198,10 +200,31 @@ async function reply(req, res, up, fault) {
     res.end(bodiless ? undefined : up.body);
 }
 
+function setRates(update) {
+    const next = { ...rates };
+    for (const [k, v] of Object.entries(update)) {
+        if (!FAULTS.includes(k)) throw new Error(`unknown fault '${k}'`);
+        if (typeof v !== "number" || !(v >= 0 && v <= 1)) throw new Error(`${k}: not a rate`);
+        next[k] = v;
+    }
+    if (FAULTS.reduce((s, f) => s + next[f], 0) > 1 + 1e-9) throw new Error("rates add up to more than 1");
+    Object.assign(rates, next);
+}
+
 async function handle(req, res) {
     if (req.url === "/__fault_proxy/stats") {
         res.writeHead(200, { "content-type": "application/json" });
         return res.end(JSON.stringify(stats));
+    }
+    if (req.url === "/__fault_proxy/rates" && req.method === "POST") {
+        try {
+            setRates(JSON.parse(String(await readBody(req))));
+        } catch (e) {
+            res.writeHead(400, { "content-type": "text/plain" });
+            return res.end(`fault_proxy: ${e.message}\n`);
+        }
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify(rates));
     }
     stats.requests++;
     const body = await readBody(req);

@@ -14,6 +14,7 @@
 #include "azure_common.h"
 #include "edw/alloc.h"
 #include "edw/config.h"
+#include "edw/metrics.h"
 #include "edw/store.h"
 #include "fake_clock.h"
 #include "fake_azure_http.h"
@@ -95,6 +96,7 @@ static enum edw_err send_one(struct env *e, const char *text, struct edw_error *
 static void test_retry_resigns_after_retry_after(void **state)
 {
     struct env *e = *state;
+    edw_metrics_reset();
     fake_azure_http_reply(&e->fh, "POST", 503, "x-ms-error-code: ServerBusy\nRetry-After: 2", NULL);
     fake_azure_http_reply(&e->fh, "POST", 201, NULL, LIST(MSG_XML("m1", "r1", "0", "")));
     struct edw_error err = {0};
@@ -111,6 +113,13 @@ static void test_retry_resigns_after_retry_after(void **state)
                         "http://fakeq/devstoreaccount1/edw-messages/messages?messagettl=-1");
     assert_string_equal(e->fh.sent[1].body,
                         "<QueueMessage><MessageText>{\"msg\":\"x\"}</MessageText></QueueMessage>");
+    /* The retry is counted for operators (edw_backend_retries_total; ServerBusy is throttling). */
+    struct edw_buf m;
+    edw_buf_init(&m, 1 << 20);
+    assert_int_equal(edw_metrics_render(&m), EDW_OK);
+    assert_non_null(strstr(edw_buf_cstr(&m), "edw_backend_retries_total{backend=\"azure\","
+                                             "operation=\"send\",reason=\"throttled\"} 1\n"));
+    edw_buf_cleanup(&m);
 }
 
 static void test_no_retry_on_auth_failure(void **state)

@@ -211,6 +211,27 @@ static void test_backoff(void **state)
     assert_int_equal(edw_azure_backoff_us(&p, 1, 999000000, &rng), 30000000);
 }
 
+static void test_op_of(void **state)
+{
+    (void)state;
+    enum edw_azure_service Q = EDW_AZURE_QUEUE, T = EDW_AZURE_TABLE;
+    assert_int_equal(edw_azure_op_of(Q, "PUT", "/jobs"), EDW_OP_CREATE_QUEUE);
+    assert_int_equal(edw_azure_op_of(Q, "GET", "/jobs?comp=metadata"), EDW_OP_DEPTH);
+    assert_int_equal(edw_azure_op_of(Q, "POST", "/jobs/messages?messagettl=-1"), EDW_OP_SEND);
+    assert_int_equal(edw_azure_op_of(Q, "GET", "/jobs/messages?numofmessages=32&visibilitytimeout=30"),
+                     EDW_OP_RECEIVE);
+    assert_int_equal(edw_azure_op_of(Q, "GET", "/jobs/messages?peekonly=true&numofmessages=32"),
+                     EDW_OP_PEEK);
+    assert_int_equal(edw_azure_op_of(Q, "PUT", "/jobs/messages/m1?popreceipt=r&visibilitytimeout=0"),
+                     EDW_OP_EXTEND);
+    assert_int_equal(edw_azure_op_of(Q, "DELETE", "/jobs/messages/m1?popreceipt=r"), EDW_OP_ACK);
+    assert_int_equal(edw_azure_op_of(Q, "DELETE", "/jobs/messages"), EDW_OP_CLEAR);
+    assert_int_equal(edw_azure_op_of(T, "POST", "/Tables"), EDW_OP_CREATE_TABLE);
+    assert_int_equal(edw_azure_op_of(T, "POST", "/$batch"), EDW_OP_UPSERT);
+    assert_int_equal(edw_azure_op_of(T, "PUT", "/t(PartitionKey='a',RowKey='b')"), EDW_OP_UPSERT);
+    assert_int_equal(edw_azure_op_of(T, "GET", "/t()?$filter=x"), EDW_OP_SCAN);
+}
+
 static void test_retry_after(void **state)
 {
     (void)state;
@@ -325,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_from_config_sas_and_errors),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_op_of),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_rfc1123),
         cmocka_unit_test(test_url_encode),

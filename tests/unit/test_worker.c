@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edw/alloc.h"
 #include "edw/buf.h"
@@ -151,6 +152,45 @@ static void store_backoff_grows_while_queue_answers(void **state)
     assert_int_equal(g_fake_store->upserts, 7);
     assert_true(g_fake_queue->receives > 7); /* the queue was polled meanwhile */
     assert_true(g_fake_queue->msgs[0].acked_at_us - t0 >= 3150000);
+}
+
+/* Run the worker with stderr (the log) captured; returns the log text (caller frees). */
+static char *run_worker_logged(struct worker_fixture *f)
+{
+    char path[] = "/tmp/edw-test-worker-log.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    run_worker(f);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    assert_true(len >= 0);
+    char *text = edw_xcalloc(1, (size_t)len + 1);
+    assert_int_equal(pread(fd, text, (size_t)len, 0), len);
+    close(fd);
+    return text;
+}
+
+/* A failed row write or ack is logged with the backend's own words (code, status, message),
+ * not only its category: an operator must see why. */
+static void write_failures_are_logged_with_their_cause(void **state)
+{
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "r", 1);
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 1;
+    g_fake_queue->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_queue->fail_ack = 1;
+    char *log = run_worker_logged(f);
+    assert_int_equal(f->stats.processed, 1);
+    assert_non_null(strstr(log, "store upsert failed: scripted upsert failure"));
+    assert_non_null(strstr(log, "queue ack failed: scripted ack failure"));
+    free(log);
 }
 
 static void duplicate_delivery_overwrites_row(void **state)
@@ -319,6 +359,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, setup, teardown),
         cmocka_unit_test_setup_teardown(store_outage_delays_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(store_backoff_grows_while_queue_answers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(write_failures_are_logged_with_their_cause, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
         cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
