@@ -19,6 +19,7 @@ SECTIONS = [("sqlite", "SQLite (embedded)"), ("azure", "Azure (Azurite)"),
 LABELS = {
     ("edw", "default"): "edw",
     ("edw", "pipelines4"): "edw --pipelines 4",
+    ("edw", "wide"): "edw --pipelines 8 --batch 64 --concurrency 64",
     ("edw", "1 consumer"): "edw (1 consumer process)",
     ("js-sdk", "default"): "JavaScript SDK peer",
     ("py-sdk", "default"): "Python SDK peer",
@@ -116,6 +117,10 @@ def get(s, kind, section, impl, variant=None, lat=0):
     return s.get((kind, section, impl, variant, lat))
 
 
+VARIANTS = (("pipelines4", "--pipelines 4"),
+            ("wide", "--pipelines 8 --batch 64 --concurrency 64"))
+
+
 def targets(s, combined):
     """(section, target, measured, met) rows for issues 2, 4 and 6."""
     rows = []
@@ -124,8 +129,10 @@ def targets(s, combined):
     if e2e:
         rows.append(("sqlite", "producer + 2 consumers >= 50,000 msg/s end to end",
                      f"{fmt(e2e['rate'])} msg/s", e2e["rate"] is not None and e2e["rate"] >= 50000))
-        rss = max(x for x in (e2e["rss_max_mb"], cons and cons["rss_max_mb"]) if x is not None)
-        rows.append(("sqlite", "consumer peak RSS <= 8 MB", f"{rss:.1f} MB", rss <= 8))
+        rss = e2e["rss_max_mb"]
+        if rss is not None:
+            rows.append(("sqlite", "consumer peak RSS <= 8 MB (producer + 2 consumers)",
+                         f"{rss:.1f} MB", rss <= 8))
     if cons and cons["first_ms"] is not None:
         rows.append(("sqlite", "process start to first stored row < 20 ms",
                      f"{cons['first_ms']:.1f} ms", cons["first_ms"] < 20))
@@ -138,6 +145,12 @@ def targets(s, combined):
             rows.append((sec, "edw >= 90 % of the emulator's ceiling" + note,
                          f"{100 * f:.0f} % ({fmt(e['rate'])} of {fmt(combined[sec])} msg/s)",
                          f >= 0.9))
+            for variant, flags in VARIANTS:
+                v = get(s, "consume", sec, "edw", variant)
+                if v and v["rate"]:
+                    f = v["rate"] / combined[sec]
+                    rows.append((sec, f"  the same with {flags}" + note,
+                                 f"{100 * f:.0f} % ({fmt(v['rate'])} msg/s)", f >= 0.9))
         js = get(s, "consume", sec, "js-sdk", "default")
         if js and js["cpu_1000"] and e["cpu_1000"]:
             q = js["cpu_1000"] / e["cpu_1000"]
@@ -152,11 +165,14 @@ def targets(s, combined):
             rows.append((sec, "edw with +20 ms per request keeps >= 80 % of its rate" + note,
                          f"{100 * f:.0f} % ({fmt(lat['rate'])} vs {fmt(e['rate'])} msg/s)",
                          f >= 0.8))
-            lp = get(s, "consume", sec, "edw", "pipelines4", 20)
-            if lp and lp["rate"]:
-                f = lp["rate"] / e["rate"]
-                rows.append((sec, "  the same with --pipelines 4" + note,
-                             f"{100 * f:.0f} % ({fmt(lp['rate'])} msg/s)", f >= 0.8))
+            for variant, flags in VARIANTS:
+                lp = get(s, "consume", sec, "edw", variant, 20)
+                base = get(s, "consume", sec, "edw", variant, 0)
+                if lp and lp["rate"] and base and base["rate"]:
+                    f = lp["rate"] / base["rate"]
+                    rows.append((sec, f"  the same with {flags}" + note,
+                                 f"{100 * f:.0f} % ({fmt(lp['rate'])} vs {fmt(base['rate'])} msg/s)",
+                                 f >= 0.8))
     return rows
 
 
