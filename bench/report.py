@@ -84,6 +84,7 @@ def summarise(recs):
             "cpu_1000": med([r["cpu_s"] * 1000 / r["messages"] for r in good if "cpu_s" in r]),
             "rss_mb": med([r["rss_kb"] / 1024 for r in good if "rss_kb" in r]),
             "rss_max_mb": max([r["rss_kb"] / 1024 for r in good if "rss_kb" in r], default=None),
+            "anon_mb": med([r["anon_kb"] / 1024 for r in good if r.get("anon_kb")]),
             "first_ms": med([r.get("first_ms") for r in good]),
             "emu_1000": med([r["emu_cpu_s"] * 1000 / r["messages"] for r in good
                              if "emu_cpu_s" in r]),
@@ -157,7 +158,8 @@ def targets(s, combined):
             rows.append((sec, "edw CPU per message <= 1/20 of the JS SDK peer's" + note,
                          f"1/{q:.1f} ({e['cpu_1000']:.3f} vs {js['cpu_1000']:.3f} s/1000)",
                          q >= 20))
-        rows.append((sec, "edw peak RSS < 10 MB" + note, f"{e['rss_max_mb']:.1f} MB",
+        priv = f", {e['anon_mb']:.1f} MB of it private" if e["anon_mb"] else ""
+        rows.append((sec, "edw peak RSS < 10 MB" + note, f"{e['rss_max_mb']:.1f} MB{priv}",
                      e["rss_max_mb"] < 10))
         lat = get(s, "consume", sec, "edw", "default", 20)
         if lat and lat["rate"]:
@@ -185,14 +187,15 @@ def consumer_rows(s, section, combined):
         frac = (f"{100 * v['rate'] / combined[section]:.0f} %"
                 if v["rate"] and section in combined and k[4] == 0 else "—")
         rows.append([label(k[2], k[3]), f"+{k[4]} ms" if k[4] else "—", rate_fmt(v["rate"]),
-                     fmt(v["cpu_1000"], 3), fmt(v["rss_mb"], 1), fmt(v["first_ms"], 0),
+                     fmt(v["cpu_1000"], 3), fmt(v["rss_mb"], 1), fmt(v["anon_mb"], 1),
+                     fmt(v["first_ms"], 0),
                      fmt(v["emu_1000"], 3), frac, runs_txt(v)])
     for k in sorted(k for k in s if k[0] == "e2e" and k[1] == section):
         v = s[k]
         rows.append([label(k[2], k[3]) + (": producer + 2 consumers, end to end"
                                           if k[2] == "edw" else " (same work, end to end)"),
                      "—", rate_fmt(v["rate"]), fmt(v["cpu_1000"], 3), fmt(v["rss_max_mb"], 1),
-                     "—", "—", "—", runs_txt(v)])
+                     "—", "—", "—", "—", runs_txt(v)])
     return rows
 
 
@@ -211,7 +214,7 @@ def producer_rows(s, section):
                     key=lambda k: order(k[2])):
         v = s[k]
         rows.append([PRODUCER_LABELS.get(k[2], k[2]), rate_fmt(v["rate"]), fmt(v["cpu_1000"], 3),
-                     fmt(v["rss_mb"], 1), runs_txt(v)])
+                     fmt(v["rss_mb"], 1), fmt(v["anon_mb"], 1), runs_txt(v)])
     return rows
 
 
@@ -240,8 +243,8 @@ def ratio_rows(s, section):
 
 
 CONS_HEAD = ["consumer", "added latency", "msg/s", "CPU s / 1000 msg", "peak RSS MB",
-             "start to first msg (ms)", "emulator CPU s / 1000 msg", "of ceiling", "runs"]
-PROD_HEAD = ["producer", "msg/s", "CPU s / 1000 msg", "peak RSS MB", "runs"]
+             "private MB", "start to first msg (ms)", "emulator CPU s / 1000 msg", "of ceiling", "runs"]
+PROD_HEAD = ["producer", "msg/s", "CPU s / 1000 msg", "peak RSS MB", "private MB", "runs"]
 RATIO_HEAD = ["edw against", "edw msg/s ×", "peer CPU per msg ÷ edw's", "peer RSS ÷ edw's",
               "peer start ÷ edw's"]
 

@@ -42,12 +42,14 @@ const row = (pk, rk, i) => ({
     messageProcessingTime: 0.111111, dequeueCount: 1,
 });
 
+// Receive until the queue is empty or `limit` messages were asked for (never more).
 async function receiveAll(limit) {
     const got = [];
-    let empty = 0;
+    let empty = 0, asked = 0;
     const t0 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: C }, async () => {
-        while (got.length < limit && empty < 3 * C) {
+        while (asked < limit && empty < 3 * C) {
+            asked += 32;
             const r = await q.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 600 });
             if (!r.receivedMessageItems.length) { empty++; continue; }
             got.push(...r.receivedMessageItems);
