@@ -57,6 +57,8 @@ bench_cpu_of() {
 # bench_measure TAG CMD...: run CMD in the foreground under GNU time. Afterwards:
 #   M_T0_MS  wall clock (Unix ms) just before exec, M_WALL elapsed seconds,
 #   M_CPU    user + system seconds of CMD and its children, M_RSS peak RSS in kB,
+#   M_ANON   peak private (anonymous) memory of CMD in kB, sampled every 0.1 s: the part of
+#            the RSS not shared with other processes through the page cache (libraries),
 #   M_LAST   the last line CMD printed on stdout; its stdout/stderr stay in $OUT/TAG.{out,err}.
 # Returns CMD's exit status.
 # shellcheck disable=SC2034 # the M_* results are read by the caller
@@ -64,8 +66,13 @@ bench_measure() {
     local tag=$1 rc=0
     shift
     M_T0_MS=$(($(date +%s%N) / 1000000))
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$tag.time" "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" ||
-        rc=$?
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$tag.time" "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" &
+    local tp=$!
+    bench_anon_watch "$tp" "$OUT/$tag.anon" &
+    local wp=$!
+    wait "$tp" || rc=$?
+    wait "$wp" || true
+    M_ANON=$(cat "$OUT/$tag.anon")
     local e u s m
     read -r e u s m < <(tail -n 1 "$OUT/$tag.time")
     M_WALL=$e
@@ -73,6 +80,28 @@ bench_measure() {
     M_RSS=$m
     M_LAST=$(tail -n 1 "$OUT/$tag.out")
     return "$rc"
+}
+
+# bench_anon_watch PID FILE: while PID lives, sample the RssAnon of its children and
+# grandchildren (GNU time -> [timeout ->] the command); write the peak in kB to FILE.
+# Reads /proc with builtins only, so the sampling itself forks nothing.
+bench_anon_watch() {
+    local pid=$1 peak=0 kids grand k g key val
+    while kill -0 "$pid" 2>/dev/null; do
+        kids=()
+        read -r -a kids <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+        for k in "${kids[@]}"; do
+            grand=()
+            read -r -a grand <"/proc/$k/task/$k/children" 2>/dev/null || true
+            for g in "$k" "${grand[@]}"; do
+                while read -r key val _; do
+                    [[ $key == RssAnon: ]] && ((val > peak)) && peak=$val
+                done <"/proc/$g/status" 2>/dev/null || true
+            done
+        done
+        sleep 0.1
+    done
+    echo "$peak" >"$2"
 }
 
 # bench_rec KEY=VALUE...: append one result record; values that read as numbers are numbers.

@@ -6,8 +6,10 @@
 //   ddb TABLE N C [WARM]  write N items with BatchWriteItem(25): items/s (after WARM items
 //                 written untimed, so the emulator's JIT is warm)
 //   ops QUEUE C [WARM]  each SQS operation alone: receive and delete WARM messages untimed,
-//                 then receive the rest of the queue with ReceiveMessage(10) (long lease,
-//                 nothing deleted), then delete them with DeleteMessageBatch(10);
+//                 then drain the queue in waves: C ReceiveMessage(10) calls at once, then
+//                 that wave's messages deleted with DeleteMessageBatch(10), C at once; the
+//                 times of receives and of deletes are added up separately, so each is
+//                 measured alone while the queue shrinks as it does under a consumer;
 //                 prints {"receive", "delete"} in messages/s
 // Prints {"what", "count", "seconds", "rate"}.
 import http from "node:http";
@@ -93,32 +95,26 @@ async function ops(queue, conc, warm) {
             Entries: r.Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })) });
         done += r.Messages.length;
     }
-    const handles = [];
-    let empty = 0;
-    let t0 = Date.now(), last = t0;
-    await Promise.all(Array.from({ length: conc }, async () => {
-        while (empty < 3 * conc) {
-            const r = await call(ep, "AmazonSQS.ReceiveMessage",
-                                 { QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 });
-            if (!r.Messages?.length) { empty++; continue; }
-            empty = 0;
-            for (const m of r.Messages) handles.push(m.ReceiptHandle);
-            last = Date.now();
-        }
-    }));
-    const receive = handles.length / ((last - t0) / 1000);
-    let next = 0;
-    t0 = Date.now();
-    await Promise.all(Array.from({ length: conc }, async () => {
-        while (next < handles.length) {
-            const batch = handles.slice(next, next + 10);
-            next += batch.length;
-            await call(ep, "AmazonSQS.DeleteMessageBatch", { QueueUrl,
-                Entries: batch.map((h, i) => ({ Id: `d${i}`, ReceiptHandle: h })) });
-        }
-    }));
-    const del = handles.length / ((Date.now() - t0) / 1000);
-    return { what: "sqs receive, delete", count: handles.length, receive, delete: del };
+    let count = 0, tReceive = 0, tDelete = 0;
+    for (;;) {
+        let t0 = performance.now();
+        const waves = await Promise.all(Array.from({ length: conc }, () =>
+            call(ep, "AmazonSQS.ReceiveMessage",
+                 { QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 })));
+        const handles = waves.flatMap((r) => (r.Messages ?? []).map((m) => m.ReceiptHandle));
+        if (!handles.length) break;
+        tReceive += performance.now() - t0;
+        t0 = performance.now();
+        const batches = [];
+        for (let i = 0; i < handles.length; i += 10) batches.push(handles.slice(i, i + 10));
+        await Promise.all(batches.map((b) => call(ep, "AmazonSQS.DeleteMessageBatch",
+            { QueueUrl, Entries: b.map((h, i) => ({ Id: `d${i}`, ReceiptHandle: h })) })));
+        tDelete += performance.now() - t0;
+        count += handles.length;
+    }
+    const receive = count / (tReceive / 1000);
+    const del = count / (tDelete / 1000);
+    return { what: "sqs receive, delete", count, receive, delete: del };
 }
 
 const [mode, ...a] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Entry point: picks the subcommand. No business logic lives here. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,8 +30,22 @@ static int help(FILE *to, int code)
     return code;
 }
 
+/* glibc gives the top of the heap back to the kernel whenever more than 128 KiB of it is free,
+ * and the next batch faults the same pages in again: in the consumer's steady state that was
+ * a brk() pair and a run of page faults every few messages (about 15 % of its CPU on SQLite).
+ * Keep up to 4 MiB of free heap instead; the peak RSS is the same (those pages were in use a
+ * moment before). Fixing the trim threshold also fixes the mmap threshold, so set that too. */
+static void tune_malloc(void)
+{
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2)
         return help(stderr, EDW_EXIT_USAGE);
     const char *cmd = argv[1];

@@ -2,12 +2,21 @@
 /* The libcurl transport: the only file that includes <curl/curl.h>. One multi handle per
  * transport keeps a keep-alive connection cache across calls; each perform() runs its
  * requests concurrently on it. TLS peer and host verification are always on; redirects are
- * never followed (a signed request must not be replayed to another host). */
+ * never followed (a signed request must not be replayed to another host).
+ *
+ * The requests are driven with curl_multi_socket_action(): curl tells us which sockets to
+ * watch, one poll() waits for all of them, and curl then works only on the sockets that are
+ * ready. curl_multi_perform() would instead visit every transfer (and poll its socket) each
+ * time any one response arrives, which is quadratic in the requests in flight when a server
+ * answers them one at a time, as the emulators do. */
 #include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "edw/alloc.h"
 #include "edw/http.h"
@@ -16,6 +25,9 @@ struct curl_transport {
     CURLM *multi;
     struct edw_http_options opts;
     char *ca_file;
+    struct pollfd *watch; /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
+    size_t nwatch, capwatch;
+    long long deadline_ms; /* curl's next timeout (monotonic ms); -1: none */
 };
 
 struct transfer {
@@ -133,28 +145,111 @@ static void finish(struct transfer *x, CURLcode rc)
         snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
 }
 
-static enum edw_err run_multi(struct curl_transport *t, struct transfer *xs, size_t n)
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct curl_transport *t = userp;
+    (void)easy;
+    (void)socketp;
+    size_t i = 0;
+    while (i < t->nwatch && t->watch[i].fd != s)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < t->nwatch)
+            t->watch[i] = t->watch[--t->nwatch];
+        return 0;
+    }
+    if (i == t->nwatch) {
+        if (t->nwatch == t->capwatch) {
+            t->capwatch = t->capwatch ? 2 * t->capwatch : 16;
+            t->watch = edw_xrealloc(t->watch, t->capwatch * sizeof(*t->watch));
+        }
+        t->nwatch++;
+    }
+    t->watch[i] = (struct pollfd){
+        .fd = s,
+        .events = (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0))};
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl wants CURL_SOCKET_TIMEOUT after `timeout_ms` (-1: never). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct curl_transport *t = userp;
+    (void)multi;
+    t->deadline_ms = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    return 0;
+}
+
+static void collect_done(struct curl_transport *t)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(t->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        finish(x, m->data.result);
+    }
+}
+
+static enum edw_err run_multi(struct curl_transport *t)
 {
     int running = 0;
-    do {
-        CURLMcode mc = curl_multi_perform(t->multi, &running);
-        if (mc != CURLM_OK)
-            return EDW_ERR_FATAL;
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(t->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            struct transfer *x = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-            finish(x, m->data.result);
+    /* Adding handles armed the timer; this first call starts every transfer. */
+    if (curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+        return EDW_ERR_FATAL;
+    collect_done(t);
+    struct pollfd *ready = NULL;
+    size_t cap = 0;
+    enum edw_err rc = EDW_OK;
+    while (running) {
+        long long wait = 1000;
+        if (t->deadline_ms >= 0) {
+            long long left = t->deadline_ms - mono_ms();
+            wait = left < 0 ? 0 : left < wait ? left : wait;
         }
-        if (running)
-            curl_multi_poll(t->multi, NULL, 0, 1000, NULL);
-    } while (running);
-    (void)xs;
-    (void)n;
-    return EDW_OK;
+        /* The callbacks below change t->watch: poll and dispatch from a copy. */
+        if (cap < t->nwatch) {
+            cap = t->nwatch;
+            ready = edw_xrealloc(ready, cap * sizeof(*ready));
+        }
+        size_t n = t->nwatch;
+        if (n)
+            memcpy(ready, t->watch, n * sizeof(*ready));
+        int k = poll(ready, (nfds_t)n, (int)wait);
+        if (k < 0 && errno != EINTR) {
+            rc = EDW_ERR_FATAL;
+            break;
+        }
+        CURLMcode mc = CURLM_OK;
+        for (size_t i = 0; k > 0 && i < n && mc == CURLM_OK; i++) {
+            short re = ready[i].revents;
+            if (!re)
+                continue;
+            int mask = (re & (POLLIN | POLLHUP) ? CURL_CSELECT_IN : 0) |
+                       (re & POLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+            mc = curl_multi_socket_action(t->multi, ready[i].fd, mask, &running);
+        }
+        if (mc == CURLM_OK && t->deadline_ms >= 0 && mono_ms() >= t->deadline_ms)
+            mc = curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        if (mc != CURLM_OK) {
+            rc = EDW_ERR_FATAL;
+            break;
+        }
+        collect_done(t);
+    }
+    free(ready);
+    return rc;
 }
 
 static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs,
@@ -174,7 +269,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
         curl_multi_add_handle(t->multi, xs[i].easy);
     }
     if (!rc)
-        rc = run_multi(t, xs, n);
+        rc = run_multi(t);
     for (size_t i = 0; i < n; i++) {
         if (xs[i].easy) {
             curl_multi_remove_handle(t->multi, xs[i].easy);
@@ -192,6 +287,7 @@ static void ct_destroy(void *state)
     if (!t)
         return;
     curl_multi_cleanup(t->multi);
+    free(t->watch);
     free(t->ca_file);
     free(t);
 }
@@ -213,6 +309,7 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
     if (!t->opts.max_connections)
         t->opts.max_connections = 64;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;
+    t->deadline_ms = -1;
     t->multi = curl_multi_init();
     if (!t->multi) {
         ct_destroy(t);
@@ -221,6 +318,10 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
     }
     curl_multi_setopt(t->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)t->opts.max_connections);
     curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->opts.max_connections);
+    curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
+    curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
     struct edw_http_transport *tr = edw_xcalloc(1, sizeof(*tr));
     tr->ops = &s_ops;
     tr->state = t;
