@@ -3,7 +3,7 @@
 # The runtime image, built without a container daemon (deploy/image/build-oci.sh, umoci):
 # it is small, runs as uid 65532, holds nothing but the binary, its libraries, CA certificates
 # and passwd/group, and the binary runs from the unpacked root filesystem (chroot) with only
-# what the image carries: produce -> consume -> verify on each backend listed at the end.
+# what the image carries: produce -> consume -> verify on SQLite and on Azure (Azurite).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -87,6 +87,11 @@ smoke_backend() {
 }
 
 smoke_backend sqlite EDW_SQLITE_PATH=/tmp/edw-smoke.db
-# Once the Azure backend is built in: start Azurite (see the azure tests) and add
-#   smoke_backend azure AZURE_STORAGE_CONNECTION_STRING="..." AZURE_QUEUE_NAME=smoke ...
+# Azure against Azurite on loopback: the image's libcurl, its libraries and its configuration
+# must be enough to reach Queue and Table storage (the chroot shares the host's network).
+# shellcheck source=azure_lib.sh
+source "$(dirname "$0")/azure_lib.sh"
+start_azurite
+smoke_backend azure AZURE_STORAGE_CONNECTION_STRING="$AZURE_STORAGE_CONNECTION_STRING" \
+    EDW_QUEUE_NAME=smoke EDW_TABLE_NAME=smoke
 log "ok"
