@@ -254,7 +254,7 @@ static void row_refused(struct worker *w, struct slot *s, const struct edw_row *
     char reason[400];
     int len = snprintf(reason, sizeof(reason), "the store refused the row for key '%s': %s",
                        r->key, e->message[0] ? e->message : edw_err_str(EDW_ERR_INVALID));
-    if (e->code[0] && len > 0 && (size_t)len < sizeof(reason))
+    if (e->code[0] && !strstr(e->message, e->code) && len > 0 && (size_t)len < sizeof(reason))
         snprintf(reason + len, sizeof(reason) - (size_t)len, " (%s)", e->code);
     if (w->store_proven || s->msg.dequeue_count >= w->opts->max_dequeue) {
         poison(w, s, EDW_POISON_STORE_REJECTED, reason);

@@ -368,3 +368,32 @@ store_outage_scenario() {
     assert_eq "$(json_get "$v" .stored)" "$n" "stored after the outage"
     assert_eq "$(json_get "$v" .redelivered)" 0 "rows with dequeueCount > 1 after the outage"
 }
+
+# store_rejects_scenario: a row the store can never take fails its whole batch with a
+# non-retryable error. Here the exec handler answers message 7 of 20 with 900 kB of output,
+# more than a DynamoDB item (400 KB) or an Azure entity (1 MiB, and 64 KiB a property) holds.
+# The worker must write the other rows one by one and poison message 7 after one delivery
+# with the store's reason, instead of retrying the batch for ever. Prints a STORE_REJECTS line.
+store_rejects_scenario() {
+    local n=20 out v p reason
+    "$EDW_BIN" produce --count "$n" --batch 20 >/dev/null
+    # shellcheck disable=SC2016 # the handler command is for /bin/sh, expanded there
+    out=$(timeout 120 "$EDW_BIN" consume --json --exit-when-idle 3 --batch 20 --concurrency 4 \
+        --handler 'exec:if grep -q "COUNT 7\""; then yes aaaaaaa | head -c 900000; else echo done; fi' \
+        2>"$TEST_DIR/rejects.log" | tail -n 1) || fail "consumer failed or looped: $(tail -n 3 "$TEST_DIR/rejects.log")"
+    assert_eq "$(json_get "$out" .processed)" $((n - 1)) "rows stored around the refused one"
+    assert_eq "$(json_get "$out" .poisoned)" 1 "poisoned"
+    assert_eq "$(json_get "$out" .received)" "$n" "deliveries (no retry of the refused row)"
+    v=$("$EDW_BIN" verify --json || true) # exits 1: a row is missing
+    v=$(tail -n 1 <<<"$v")
+    assert_eq "$(json_get "$v" .stored)" $((n - 1)) "stored"
+    assert_eq "$(json_get "$v" .missing)" 1 "missing (the poisoned one)"
+    v=$(last_json "$EDW_BIN" queue depth)
+    assert_eq "$(json_get "$v" .depth)" 0 "queue depth"
+    assert_eq "$(json_get "$v" .poison)" 1 "poison depth"
+    p=$("$EDW_BIN" queue peek --poison --json | tail -n 1)
+    reason=$(jq -r '.messages[0].reason' <<<"$p")
+    [[ $reason == *"the store refused the row for key '"*"-7'"* ]] || fail "poison reason: $reason"
+    [[ $(jq -r '.messages[0].body' <<<"$p") == *'COUNT 7"'* ]] || fail "poisoned body: $p"
+    log "STORE_REJECTS backend=$EDW_BACKEND messages=$n stored=$((n - 1)) poisoned=1 reason=\"$reason\""
+}
