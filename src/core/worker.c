@@ -282,6 +282,7 @@ static void store_one_by_one(struct worker *w, size_t n)
     struct edw_error *errs = edw_xcalloc(n, sizeof(*errs));
     bool outage = false;
     for (size_t i = 0; i < n && !outage; i++) {
+        edw_error_clear(&errs[nrefused]); /* may hold an earlier row's answer */
         enum edw_err rc = edw_store_upsert(w->deps->store, &w->rows[i], 1, &errs[nrefused]);
         if (rc == EDW_OK) {
             w->picked[i]->state = SLOT_STORED;
