@@ -50,6 +50,7 @@ enum edw_poison_reason {
     EDW_POISON_TOO_LARGE,    /* body above max-body-bytes */
     EDW_POISON_INVALID_BODY, /* not the message envelope (JSON, fields) */
     EDW_POISON_HANDLER,      /* the handler failed max-dequeue times */
+    EDW_POISON_STORE_REJECTED, /* the store refuses its row for good (invalid key, too large) */
     EDW_POISON_N,
 };
 

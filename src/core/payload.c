@@ -26,16 +26,41 @@ static enum edw_err fail(char *reason, size_t size, const char *text)
     return EDW_ERR_INVALID;
 }
 
-/* An id becomes a table key on every backend (Azure forbids / \ # ? and controls). */
-static bool id_ok(const char *id)
+/* An id becomes a table key on every backend: Azure Table forbids / \ # ? and control
+ * characters in keys (C0, DEL and the C1 range U+0080..U+009F), and a key the store refuses
+ * would otherwise only fail at write time. The id is valid UTF-8 here (Jansson checked), so a
+ * C1 character is the two bytes C2 80..C2 9F. Returns NULL when the id is fine, else why not
+ * (written into `buf`). `id` holds `n` bytes and a terminator. */
+static const char *id_problem(const char *id, size_t n, char *buf, size_t size)
 {
-    size_t n = strlen(id);
-    if (n == 0 || n > EDW_PAYLOAD_MAX_ID)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\' || *p == '#' || *p == '?')
-            return false;
-    return true;
+    if (n == 0)
+        return "field 'id' is empty";
+    if (n > EDW_PAYLOAD_MAX_ID) {
+        snprintf(buf, size, "field 'id' is %zu bytes, the limit is %d", n, EDW_PAYLOAD_MAX_ID);
+        return buf;
+    }
+    const unsigned char *u = (const unsigned char *)id;
+    for (size_t i = 0; i < n; i++) {
+        unsigned cp = u[i];
+        if (cp == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+            cp = u[i + 1]; /* U+0080..U+009F */
+        else if (cp >= 0x80)
+            continue;
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+            snprintf(buf, size,
+                     "field 'id' contains the control character U+%04X at byte %zu (table "
+                     "keys cannot hold C0, DEL or C1 controls)",
+                     cp, i);
+            return buf;
+        }
+        if (cp == '/' || cp == '\\' || cp == '#' || cp == '?') {
+            snprintf(buf, size,
+                     "field 'id' contains '%c' at byte %zu (table keys cannot hold / \\ # ?)",
+                     (char)cp, i);
+            return buf;
+        }
+    }
+    return NULL;
 }
 
 static enum edw_err take_fields(json_t *root, struct edw_payload *out, char *reason, size_t size)
@@ -59,9 +84,11 @@ static enum edw_err take_fields(json_t *root, struct edw_payload *out, char *rea
     if (id && !json_is_null(id)) {
         if (!json_is_string(id))
             return fail(reason, size, "field 'id' is not a string");
-        if (!id_ok(json_string_value(id)))
-            return fail(reason, size,
-                        "field 'id' must be 1..200 characters without / \\ # ? or controls");
+        char why[200];
+        const char *bad = id_problem(json_string_value(id), json_string_length(id), why,
+                                     sizeof(why));
+        if (bad)
+            return fail(reason, size, bad);
         out->id = edw_xstrdup(json_string_value(id));
     }
     out->msg = edw_xstrdup(json_string_value(msg));

@@ -40,6 +40,7 @@ struct worker {
     struct edw_pool *pool;
     bool cancelled;
     bool shared_txn; /* queue and store commit together (same database) */
+    bool store_proven; /* the store has taken a row in this run (see row_refused) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
     /* Consecutive failures, for the backoff: of writes (upsert, ack, transaction) and of
      * receives, counted apart so a queue that answers does not reset the backoff of a store
@@ -47,6 +48,10 @@ struct worker {
     unsigned failures;
     unsigned recv_failures;
     int health_id;            /* heartbeat slot (edw/health.h) */
+    /* Lease renewal looks ahead by the longest recent loop turn (see renew_leases): the
+     * longest gap between two renewal checks in the current and the previous window of one
+     * visibility timeout. */
+    int64_t last_check_us, gap_window_us, gap_max_cur_us, gap_max_prev_us;
     /* scratch arrays sized nslots, reused every iteration */
     struct edw_msg **msgs;
     struct slot **picked;
@@ -237,6 +242,67 @@ static void fill_row(struct slot *s, struct edw_row *r)
     r->dequeue_count = s->msg.dequeue_count;
 }
 
+/* The store refused row `r` of message `s` on its own, as invalid. Once the store has taken
+ * other rows in this run the row itself is at fault: poison the message now, with the
+ * store's words as the reason. Before that, the refusal might be a misconfigured table that
+ * would refuse every row, so the message is only released to come back later, like a failed
+ * handler, and poisoned after max-dequeue deliveries: never a loop, never a mass poisoning
+ * on the first misstep. */
+static void row_refused(struct worker *w, struct slot *s, const struct edw_row *r,
+                        const struct edw_error *e)
+{
+    char reason[400];
+    int len = snprintf(reason, sizeof(reason), "the store refused the row for key '%s': %s",
+                       r->key, e->message[0] ? e->message : edw_err_str(EDW_ERR_INVALID));
+    if (e->code[0] && !strstr(e->message, e->code) && len > 0 && (size_t)len < sizeof(reason))
+        snprintf(reason + len, sizeof(reason) - (size_t)len, " (%s)", e->code);
+    if (w->store_proven || s->msg.dequeue_count >= w->opts->max_dequeue) {
+        poison(w, s, EDW_POISON_STORE_REJECTED, reason);
+        return;
+    }
+    log_msg(w, EDW_LOG_WARN, s, reason,
+            "row refused before the store took any row; will retry (is the table set up "
+            "right?)");
+    unsigned shift = s->msg.dequeue_count > 1 ? s->msg.dequeue_count - 1 : 0;
+    unsigned delay = w->opts->retry_delay_s << (shift < 12 ? shift : 12);
+    struct slot *one[] = {s};
+    release(w, one, 1, delay < 3600 ? delay : 3600);
+}
+
+/* The batch write of picked[0..n) failed for good (not a retryable error): one row the store
+ * can never take (a key Azure Table refuses, an item DynamoDB rejects as invalid, a value too
+ * large) fails a whole atomic batch, and retrying the batch would hold every message in it
+ * forever. Write the rows one by one instead: the good ones are stored, the refused ones go
+ * to row_refused. Other failures of a single row (credentials, a missing table, a timeout)
+ * are not the row's fault: back off and retry the rest later, as for any outage. */
+static void store_one_by_one(struct worker *w, size_t n)
+{
+    size_t nrefused = 0;
+    struct slot **refused = edw_xcalloc(n, sizeof(*refused));
+    struct edw_error *errs = edw_xcalloc(n, sizeof(*errs));
+    bool outage = false;
+    for (size_t i = 0; i < n && !outage; i++) {
+        edw_error_clear(&errs[nrefused]); /* may hold an earlier row's answer */
+        enum edw_err rc = edw_store_upsert(w->deps->store, &w->rows[i], 1, &errs[nrefused]);
+        if (rc == EDW_OK) {
+            w->picked[i]->state = SLOT_STORED;
+            w->store_proven = true;
+        } else if (rc == EDW_ERR_INVALID) {
+            w->rows[nrefused] = w->rows[i]; /* i >= nrefused: row i is not needed again */
+            refused[nrefused++] = w->picked[i];
+        } else {
+            backend_failed(w, EDW_OP_UPSERT, rc);
+            outage = true;
+        }
+    }
+    for (size_t i = 0; i < nrefused; i++)
+        row_refused(w, refused[i], &w->rows[i], &errs[i]);
+    if (!outage)
+        w->failures = 0;
+    free(refused);
+    free(errs);
+}
+
 /* DONE -> rows upserted (STORED), failures handled. */
 static void store_done(struct worker *w)
 {
@@ -256,11 +322,16 @@ static void store_done(struct worker *w)
         return;
     struct edw_error e = {0};
     enum edw_err rc = edw_store_upsert(w->deps->store, w->rows, n, &e);
+    if (rc && !edw_err_retryable(rc)) {
+        store_one_by_one(w, n);
+        return;
+    }
     if (rc) {
         backend_failed(w, EDW_OP_UPSERT, rc);
         return;
     }
     w->failures = 0;
+    w->store_proven = true;
     for (size_t i = 0; i < n; i++)
         w->picked[i]->state = SLOT_STORED;
 }
@@ -322,15 +393,37 @@ static void flush(struct worker *w)
         backend_failed(w, EDW_OP_TRANSACTION, rc);
 }
 
-/* Renew leases that have less than a third of the visibility timeout left. */
+/* The longest gap between two renewal checks lately (the current and the previous window of
+ * one visibility timeout), each gap capped at half the timeout. Records this check. */
+static int64_t recent_turn_us(struct worker *w, int64_t now, int64_t vis)
+{
+    int64_t gap = now - w->last_check_us;
+    gap = gap < vis / 2 ? gap : vis / 2;
+    if (now - w->gap_window_us >= vis) {
+        w->gap_max_prev_us = w->gap_max_cur_us;
+        w->gap_max_cur_us = 0;
+        w->gap_window_us = now;
+    }
+    w->gap_max_cur_us = gap > w->gap_max_cur_us ? gap : w->gap_max_cur_us;
+    w->last_check_us = now;
+    return w->gap_max_cur_us > w->gap_max_prev_us ? w->gap_max_cur_us : w->gap_max_prev_us;
+}
+
+/* Renew leases that would have less than a third of the visibility timeout left by the next
+ * check. Checks come once per loop turn, and a turn can block for a long time in one backend
+ * call (a receive whose answer is slow, a slow upsert): renewing only at "a third left" would
+ * then renew after the lease ran out, and another consumer would get the message too. So look
+ * ahead by the longest recent turn. Its cap (half the timeout) bounds the cost: a lease is
+ * renewed at most every sixth of the timeout, however slow the backend. */
 static void renew_leases(struct worker *w)
 {
     int64_t now = now_us(w);
     int64_t vis = (int64_t)w->opts->visibility_s * 1000000;
+    int64_t horizon = vis / 3 + recent_turn_us(w, now, vis);
     size_t n = 0;
     for (size_t i = 0; i < w->nslots; i++) {
         struct slot *s = &w->slots[i];
-        if (s->state != SLOT_FREE && s->lease_until_us - now < vis / 3) {
+        if (s->state != SLOT_FREE && s->lease_until_us - now < horizon) {
             w->picked[n] = s;
             w->msgs[n++] = &s->msg;
         }
@@ -521,6 +614,7 @@ enum edw_err edw_worker_run(const struct edw_worker_deps *deps,
     if (deps->handler->blocking)
         w.pool = edw_pool_new(deps->handler, deps->clock, opts->concurrency);
     int64_t start = edw_clock_mono_us(deps->clock);
+    w.last_check_us = w.gap_window_us = start;
     w.health_id = edw_health_pipeline_add(start);
     enum edw_err rc = loop(&w, err);
     edw_health_pipeline_remove(w.health_id);

@@ -62,6 +62,7 @@ static const char *const s_poison_reasons[EDW_POISON_N] = {
     [EDW_POISON_TOO_LARGE] = "too_large",
     [EDW_POISON_INVALID_BODY] = "invalid_body",
     [EDW_POISON_HANDLER] = "handler_failed",
+    [EDW_POISON_STORE_REJECTED] = "store_rejected",
 };
 
 /* Backend calls: 100 us (a local SQLite commit) to 30 s (a slow cloud call with retries). */

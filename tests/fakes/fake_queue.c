@@ -131,7 +131,7 @@ static enum edw_err fq_receive(void *state, size_t max, unsigned visibility_s,
         m->body_len = f->len;
         m->dequeue_count = f->dequeue_count;
     }
-    if (q->slow_clock && q->receive_delay_us && out->n > 0)
+    if (q->slow_clock && q->receive_delay_us && (out->n > 0 || q->delay_every_receive))
         fake_clock_advance(q->slow_clock, q->receive_delay_us);
     return EDW_OK;
 }

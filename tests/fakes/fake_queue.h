@@ -37,6 +37,7 @@ struct fake_queue {
      * messages only; needs `slow_clock`) */
     int64_t receive_delay_us;
     struct fake_clock *slow_clock;
+    bool delay_every_receive; /* empty receives are slow too (a slow network, not a long poll) */
     /* a lease that ran out is lost (as when another consumer took the message): ack and extend
      * of it answer EDW_ERR_CONFLICT */
     bool strict_leases;
@@ -66,6 +67,9 @@ struct fake_store {
     enum edw_err fail_err;
     unsigned fail_upsert;
     unsigned upserts;
+    /* a row whose key contains this is refused as invalid, and so is any batch holding it
+     * (nothing of it written, like an atomic Azure $batch); NULL: none */
+    const char *reject_key;
 };
 
 extern const struct edw_store_ops fake_store_ops;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,13 @@ static enum edw_err fs_upsert(void *state, const struct edw_row *rows, size_t n,
     if (s->fail_upsert) {
         s->fail_upsert--;
         return edw_error_set(err, s->fail_err, "scripted upsert failure");
+    }
+    for (size_t i = 0; s->reject_key && i < n; i++) {
+        if (strstr(rows[i].key, s->reject_key)) {
+            if (err)
+                snprintf(err->code, sizeof(err->code), "InvalidKey");
+            return edw_error_set(err, EDW_ERR_INVALID, "scripted: operation %zu refused", i);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         struct fake_row *r = (struct fake_row *)fake_store_find(s, rows[i].key);

@@ -10,6 +10,8 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=azure_lib.sh
 source "$(dirname "$0")/azure_lib.sh"
+# shellcheck source=reliability_lib.sh
+source "$(dirname "$0")/reliability_lib.sh"
 start_azurite
 export EDW_QUEUE_NAME=bad EDW_TABLE_NAME=badresults
 "$EDW_BIN" queue create >/dev/null
@@ -69,4 +71,8 @@ for f in "${sent[@]}"; do
     [[ -n $(jq -r '.reason // empty' "$TEST_DIR/env$found.json") ]] || fail "no reason for $(basename "$f")"
     assert_eq "$(jq .dequeueCount "$TEST_DIR/env$found.json")" 1 "deliveries of $(basename "$f")"
 done
+figures bad_input "sent_with=@azure/storage-queue corpus=${#files[@]} sent=${#sent[@]}" \
+    "refused_at_send=$((${#files[@]} - ${#sent[@]})) poisoned=$(json_get "$out" .poisoned)" \
+    "poisoned_with_reason=${#sent[@]} good=20 good_processed=$(json_get "$out" .processed)" \
+    "retried=$(json_get "$out" .failed) lost=0"
 log "ok: ${#sent[@]} poisoned intact with a reason, $((${#files[@]} - ${#sent[@]})) refused at send"

@@ -4,6 +4,8 @@
 # reason and its original bytes, in one delivery; good messages around them are processed.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=reliability_lib.sh
+source "$(dirname "$0")/reliability_lib.sh"
 
 CORPUS="$EDW_SOURCE_DIR/tests/corpus/bad-bodies"
 mapfile -t files < <(find "$CORPUS" -name '*.txt' | sort)
@@ -35,4 +37,7 @@ for f in "${files[@]}"; do
     assert_eq "$count" 1 "deliveries before poisoning $(basename "$f")"
     log "$(basename "$f"): $reason"
 done
+figures bad_input "sent_with=edw-queue-send corpus=${#files[@]} sent=${#files[@]} refused_at_send=0" \
+    "poisoned=$(json_get "$out" .poisoned) poisoned_with_reason=${#files[@]} good=20" \
+    "good_processed=$(json_get "$out" .processed) retried=$(json_get "$out" .failed) lost=0"
 log "ok"

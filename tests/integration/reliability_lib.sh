@@ -6,6 +6,21 @@
 # DynamoDB and Azure Queue + Table alike; the per-backend scripts set up the backend's
 # environment first and call these. Source after lib.sh.
 
+# figures SCENARIO KEY=VALUE...: one greppable line with a run's figures, which
+# docs/RELIABILITY.md quotes (regenerate: run the tests, `grep -h ' RELIABILITY '` their
+# output). It always names the backend and the load average (the machine is shared).
+figures() {
+    local scenario=$1
+    shift
+    echo "[$TEST_NAME] RELIABILITY scenario=$scenario backend=${EDW_BACKEND:-sqlite} $* load=$(cut -d' ' -f1 /proc/loadavg)" >&2
+}
+
+# cpu_seconds PID: user + system CPU time the process has used so far (Linux /proc).
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+        "/proc/$1/stat"
+}
+
 # consume_totals FILE...: sum the --json summaries of several consumers; prints
 # "received processed poisoned extended lost_leases released".
 consume_totals() {
@@ -33,6 +48,8 @@ lease_renewal_scenario() {
     read -r received processed poisoned extended lost _released \
         < <(consume_totals "$TEST_DIR/lease_a.out" "$TEST_DIR/lease_b.out")
     log "lease renewal: received $received, processed $processed, extended $extended, lost $lost"
+    figures lease_renewal "case=${LEASE_CASE:-direct} messages=$n handler_s=5 visibility_s=2" \
+        "deliveries=$received processed=$processed extended=$extended lost_leases=$lost poisoned=$poisoned"
     assert_eq "$received" "$n" "deliveries (a redelivery means a lease ran out)"
     assert_eq "$processed" "$n" "processed"
     assert_eq "$poisoned" 0 "poisoned"
@@ -60,7 +77,9 @@ start_fault_proxy() {
     PROXY_PID=$BG_PID
     wait_for 30 test -s "$TEST_DIR/$name.port" || fail "fault proxy $name did not start"
     PROXY_URL="http://127.0.0.1:$(cat "$TEST_DIR/$name.port")"
+    FAULT_PROXIES+=("$PROXY_URL")
 }
+FAULT_PROXIES=() # every proxy started so far (fault_scenario counts what they injected)
 
 # proxy_stats URL: the proxy's counters (JSON).
 proxy_stats() { curl -sf "$1/__fault_proxy/stats"; }
@@ -82,7 +101,8 @@ metric_sum() {
 # The consumer serves /metrics; once every row is stored and the queue is empty (checked
 # directly) it is scraped into $TEST_DIR/LABEL.metrics and stopped with SIGTERM (it must exit
 # 0). Checks: no row missing, one row per message, nothing poisoned. Sets PRODUCE_S (the
-# producer's run) and DRAIN_S (consumer start to every row stored and the queue empty).
+# producer's run), DRAIN_S (consumer start to every row stored and the queue empty) and
+# DRAIN_CPU_S (the consumer's CPU time until then).
 drain_run() {
     local label=$1 n=$3
     local -n runner=$2
@@ -119,6 +139,7 @@ drain_run() {
     DRAIN_S=$(echo "$EPOCHREALTIME - $t0" | bc -l)
     curl -sf "http://127.0.0.1:$port/metrics" >"$TEST_DIR/$label.metrics" ||
         fail "$label: /metrics did not answer"
+    DRAIN_CPU_S=$(cpu_seconds "$consumer")
     kill -TERM "$consumer"
     local rc=0
     wait "$consumer" || rc=$?
@@ -146,10 +167,12 @@ fault_scenario() {
     shift 2
     use_names base
     drain_run baseline DIRECT_ENV "$n" "$@"
-    local base_p=$PRODUCE_S base_c=$DRAIN_S
+    local base_p=$PRODUCE_S base_c=$DRAIN_S base_cpu=$DRAIN_CPU_S
+    local p before=()
+    for p in "${FAULT_PROXIES[@]}"; do before+=("$(proxy_stats "$p")"); done
     use_names faults
     EDW_LOG_LEVEL=info drain_run faults "$faulty" "$n" "$@"
-    local fault_p=$PRODUCE_S fault_c=$DRAIN_S
+    local fault_p=$PRODUCE_S fault_c=$DRAIN_S fault_cpu=$DRAIN_CPU_S
     local m retries logged
     m=$(cat "$TEST_DIR/faults.metrics")
     retries=$(metric_sum "$m" edw_backend_retries_total)
@@ -168,6 +191,22 @@ fault_scenario() {
         "$TEST_NAME" "$n" "$bprod" "$fprod" "$(echo "100 * $fprod / $bprod" | bc -l)" \
         "$bdrain" "$fdrain" "$(echo "100 * $fdrain / $bdrain" | bc -l)" \
         "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    # What the proxies injected during the faulty run (their counters now, less before it).
+    local i injected
+    injected=$(for i in "${!FAULT_PROXIES[@]}"; do
+        jq -n --argjson a "${before[$i]:-"{}"}" --argjson b "$(proxy_stats "${FAULT_PROXIES[$i]}")" \
+            '$b | with_entries(.value -= ($a[.key] // 0))'
+    done | jq -rs 'map(to_entries) | flatten | group_by(.key) |
+        map({key: .[0].key, value: (map(.value) | add)}) | from_entries |
+        "requests=\(.requests) error500=\(.error500) error503=\(.error503) reset=\(.reset)" +
+        " reset_after=\(.resetAfter) truncate=\(.truncate)" +
+        " injected=\(.error500 + .error503 + .reset + .resetAfter + .truncate)" +
+        " injected_pct=\((.error500 + .error503 + .reset + .resetAfter + .truncate) * 1000 / .requests | round / 10)"')
+    figures faults "messages=$n $injected retries=$retries retry_log_lines=$logged" \
+        "missing=0 duplicates=0 poisoned=0" \
+        "drain_msg_s=$(printf %.0f "$bdrain")/$(printf %.0f "$fdrain")" \
+        "produce_msg_s=$(printf %.0f "$bprod")/$(printf %.0f "$fprod")" \
+        "consumer_cpu_ms_per_msg=$(echo "1000 * $base_cpu / $n" | bc -l | xargs printf %.3f)/$(echo "1000 * $fault_cpu / $n" | bc -l | xargs printf %.3f)"
 }
 
 # queue_empty: nothing visible or leased in the main queue (every message acked or poisoned;
@@ -231,6 +270,9 @@ chaos_scenario() {
     ((redelivered > 0)) || fail "no redelivery: the kills interrupted nothing"
     CHAOS_SUMMARY="$n messages, $kills SIGKILLs (seed $seed), 0 missing, 0 duplicate rows, 0 poisoned, $redelivered redelivered, $((SECONDS - t0)) s"
     log "$CHAOS_SUMMARY"
+    figures chaos "messages=$n kills=$kills seed=$seed missing=$(json_get "$v" .missing)" \
+        "duplicates=$((rows - n)) false_poisons=$(json_get "$depth" .poison) redelivered=$redelivered" \
+        "seconds=$((SECONDS - t0)) msg_s=$((n / (SECONDS - t0 > 0 ? SECONDS - t0 : 1)))"
 }
 
 # depth_field FIELD: one field of `edw queue depth --json`, read directly.
@@ -277,7 +319,9 @@ sigterm_scenario() {
     kill -TERM "$consumer"
     wait_for 2 depth_is visible 9 ||
         fail "unstarted leases not released at once: $(direct "$EDW_BIN" queue depth --json | tail -n 1)"
-    log "nine unstarted leases visible again after $(echo "$EPOCHREALTIME - $t0" | bc -l | cut -c1-4) s"
+    local released_s
+    released_s=$(echo "$EPOCHREALTIME - $t0" | bc -l | xargs printf %.2f)
+    log "nine unstarted leases visible again after $released_s s"
     # Still draining (the started handler has up to 3 s to go): not ready, metrics served.
     [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 503 ]] ||
         fail "/readyz should be 503 while draining"
@@ -289,6 +333,8 @@ sigterm_scenario() {
     local took
     took=$(echo "$EPOCHREALTIME - $t0" | bc -l)
     awk -v t="$took" 'BEGIN { exit !(t < 20) }' || fail "stop took $took s, more than the grace"
+    local stop1_s
+    stop1_s=$(printf %.2f "$took")
     assert_eq "$(tail -n 1 "$TEST_DIR/term1.out" | jq -c '[.processed, .released]')" "[1,9]" \
         "processed and released by the stopped consumer"
     v=$(last_json "$EDW_BIN" consume --exit-when-idle 2 --handler work:1)
@@ -322,6 +368,9 @@ sigterm_scenario() {
     v=$(direct "$EDW_BIN" verify --json | tail -n 1)
     assert_eq "$(json_get "$v" .missing)" 0 "missing after a cancelled handler"
     assert_eq "$(json_get "$v" .stored)" 1 "stored after a cancelled handler"
+    figures sigterm "messages=11 released_unstarted=9 released_visible_after_s=$released_s" \
+        "in_flight_finished=1 stop_s=$stop1_s grace_s=20 exit=0" \
+        "overrun_cancelled=1 overrun_stop_s=$(printf %.2f "$took") overrun_grace_s=2 missing=0"
 }
 
 # store_outage_scenario RUNNER PROXY_URL [CONSUME_ARGS...]: the result store goes down for a
@@ -367,4 +416,34 @@ store_outage_scenario() {
     assert_eq "$(json_get "$v" .missing)" 0 "missing after the outage"
     assert_eq "$(json_get "$v" .stored)" "$n" "stored after the outage"
     assert_eq "$(json_get "$v" .redelivered)" 0 "rows with dequeueCount > 1 after the outage"
+}
+
+# store_rejects_scenario: a row the store can never take fails its whole batch with a
+# non-retryable error. Here the exec handler answers message 7 of 20 with 900 kB of output,
+# more than a DynamoDB item (400 KB) or an Azure entity (1 MiB, and 64 KiB a property) holds.
+# The worker must write the other rows one by one and poison message 7 after one delivery
+# with the store's reason, instead of retrying the batch for ever. Prints its figures.
+store_rejects_scenario() {
+    local n=20 out v p reason
+    "$EDW_BIN" produce --count "$n" --batch 20 >/dev/null
+    # shellcheck disable=SC2016 # the handler command is for /bin/sh, expanded there
+    out=$(timeout 120 "$EDW_BIN" consume --json --exit-when-idle 3 --batch 20 --concurrency 4 \
+        --handler 'exec:if grep -q "COUNT 7\""; then yes aaaaaaa | head -c 900000; else echo done; fi' \
+        2>"$TEST_DIR/rejects.log" | tail -n 1) || fail "consumer failed or looped: $(tail -n 3 "$TEST_DIR/rejects.log")"
+    assert_eq "$(json_get "$out" .processed)" $((n - 1)) "rows stored around the refused one"
+    assert_eq "$(json_get "$out" .poisoned)" 1 "poisoned"
+    assert_eq "$(json_get "$out" .received)" "$n" "deliveries (no retry of the refused row)"
+    v=$("$EDW_BIN" verify --json || true) # exits 1: a row is missing
+    v=$(tail -n 1 <<<"$v")
+    assert_eq "$(json_get "$v" .stored)" $((n - 1)) "stored"
+    assert_eq "$(json_get "$v" .missing)" 1 "missing (the poisoned one)"
+    v=$(last_json "$EDW_BIN" queue depth)
+    assert_eq "$(json_get "$v" .depth)" 0 "queue depth"
+    assert_eq "$(json_get "$v" .poison)" 1 "poison depth"
+    p=$("$EDW_BIN" queue peek --poison --json | tail -n 1)
+    reason=$(jq -r '.messages[0].reason' <<<"$p")
+    [[ $reason == *"the store refused the row for key '"*"-7'"* ]] || fail "poison reason: $reason"
+    [[ $(jq -r '.messages[0].body' <<<"$p") == *'COUNT 7"'* ]] || fail "poisoned body: $p"
+    figures store_rejects "messages=$n stored=$((n - 1)) poisoned=1 deliveries=$n" \
+        "reason=\"$reason\""
 }

@@ -34,9 +34,7 @@ edw_integration_test(azure_identity 180)
 # Reliability (issue 7): the fault-injecting proxy, lease renewal, chaos, faults, shutdown
 edw_integration_test(fault_proxy 120)
 edw_integration_test(lease_renewal 120)
-# aws_lease_renewal: its "receive answers delayed by 1 s" case still fails (leases run out and
-# messages are poisoned after 6 deliveries); kept out of CI until fixed (issue 7).
-# edw_integration_test(aws_lease_renewal 180)
+edw_integration_test(aws_lease_renewal 180)
 edw_integration_test(aws_faults 300)
 edw_integration_test(aws_chaos 300)
 edw_integration_test(aws_sigterm 180)
@@ -45,3 +43,6 @@ edw_integration_test(azure_sigterm 180)
 edw_integration_test(azure_chaos 300)
 edw_integration_test(azure_faults 300)
 edw_integration_test(azure_bad_input 180)
+# Rows the store refuses for good: stored one by one, the refused message poisoned (issue 7)
+edw_integration_test(azure_store_rejects 180)
+edw_integration_test(aws_store_rejects 180)

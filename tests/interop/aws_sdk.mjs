@@ -7,6 +7,10 @@
 //
 //   send QUEUE N TAG          SDK-sent messages in the AWS sample's format (no "id"):
 //                             {"msg": "TAG : COUNT i", "srcStamp": "..."}; prints the ids
+//   send-files QUEUE FILE...  each file's bytes as one message body (SendMessage), in order;
+//                             prints [{file, id} or {file, error}]: a body that is not UTF-8
+//                             cannot be a JS string (error, not sent), and the service's own
+//                             refusals (empty, characters SQS does not allow) are reported
 //   drain QUEUE               receive until empty, delete, print [{id, body, attributes}]
 //   redrive QUEUE DLQ N       create DLQ and QUEUE with a RedrivePolicy (maxReceiveCount N)
 //   items TABLE               scan the table, print the raw items (typed attribute values)
@@ -48,6 +52,28 @@ async function send(queue, n, tag) {
         ids.push(...r.Successful.map((s) => s.MessageId));
     }
     return ids;
+}
+
+async function sendFiles(queue, files) {
+    const url = await queueUrl(queue);
+    const fs = await import("node:fs");
+    const out = [];
+    for (const file of files) {
+        let body;
+        try {
+            body = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fs.readFileSync(file));
+        } catch (e) {
+            out.push({ file, error: `not valid UTF-8 (${e.message}): an SQS body is text` });
+            continue;
+        }
+        try {
+            const r = await sqs.send(new sqsLib.SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+            out.push({ file, id: r.MessageId });
+        } catch (e) {
+            out.push({ file, error: `${e.name}: ${e.message}` });
+        }
+    }
+    return out;
 }
 
 async function drain(queue) {
@@ -101,6 +127,7 @@ async function get(table, id) {
 const [cmd, ...args] = process.argv.slice(2);
 const commands = {
     send: () => send(args[0], Number(args[1]), args[2] ?? "Scale Test Message"),
+    "send-files": () => sendFiles(args[0], args.slice(1)),
     drain: () => drain(args[0]),
     redrive: () => redrive(args[0], args[1], Number(args[2])),
     items: () => items(args[0]),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,27 @@ static void format_then_parse(void **state)
     edw_buf_cleanup(&b);
 }
 
+/* Non-ASCII ids that are not controls stay valid: é, U+00A0 (just past C1), U+0100 (C4 80,
+ * whose second byte is in the C1 range but which is no control), and a C2 byte right before
+ * the end. */
+static void non_control_unicode_ids_accepted(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"caf\xc3\xa9", "a\xc2\xa0", "\xc4\x80\xc4\x9f",
+                                      "x\xc2\xbf"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body),
+                 "{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"%s\"}", ids[i]);
+        struct edw_payload p;
+        char reason[256] = "";
+        if (parse(body, strlen(body), &p, reason) != EDW_OK)
+            fail_msg("id %zu refused: %s", i, reason);
+        assert_string_equal(p.id, ids[i]);
+        edw_payload_cleanup(&p);
+    }
+}
+
 struct bad_case {
     const char *body;
     size_t len; /* 0: strlen */
@@ -71,8 +93,20 @@ static void rejects_with_reason(void **state)
         {"{\"msg\":\"a\",\"srcStamp\":1795802400}", 0, "'srcStamp' is not a string"},
         {"{\"msg\":\"a\",\"srcStamp\":\"yesterday\"}", 0, "not a UTC time"},
         {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":7}", 0, "'id' is not a string"},
-        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"a/b\"}", 0, "'id' must be"},
-        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"\"}", 0, "'id' must be"},
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"a/b\"}", 0,
+         "'id' contains '/' at byte 1"},
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"\"}", 0, "'id' is empty"},
+        /* C1 controls (U+0080..U+009F): Azure Table rejects them in keys */
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"k\xc2\x85\"}", 0,
+         "control character U+0085 at byte 1"},
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"ab\xc2\x9f\"}", 0,
+         "control character U+009F at byte 2"},
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"a\\u0080\"}", 0,
+         "control character U+0080 at byte 1"},
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"a\\u0000b\"}", 0,
+         "not valid JSON"}, /* Jansson refuses \u0000 itself */
+        {"{\"msg\":\"a\",\"srcStamp\":\"2026-11-27 18:00:00\",\"id\":\"a\\u007f\"}", 0,
+         "control character U+007F at byte 1"},
         {"{\"msg\":\"a\\u0000b\",\"srcStamp\":\"2026-11-27 18:00:00\"}", 0, "NUL"},
         {"{\"msg\":\"\xff\xfe\",\"srcStamp\":\"2026-11-27 18:00:00\"}", 0, "not valid JSON"},
         {"{\"msg\":\"a\",\"msg\":\"b\",\"srcStamp\":\"2026-11-27 18:00:00\"}", 0, "duplicate"},
@@ -117,6 +151,7 @@ int main(void)
         cmocka_unit_test(sample_body),
         cmocka_unit_test(format_then_parse),
         cmocka_unit_test(rejects_with_reason),
+        cmocka_unit_test(non_control_unicode_ids_accepted),
         cmocka_unit_test(oversized_and_deep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -193,6 +193,67 @@ static void write_failures_are_logged_with_their_cause(void **state)
     free(log);
 }
 
+/* One row the store can never take fails its whole (atomic) batch with a non-retryable error.
+ * The worker writes the rows one by one: the good ones are stored, the bad message is
+ * poisoned with the store's reason after one delivery, and nothing loops. */
+static void refused_row_poisoned_others_stored(void **state)
+{
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "r", 1);
+    worker_fixture_put_good(f, "r", 2);
+    worker_fixture_put_good(f, "bad", 3);
+    worker_fixture_put_good(f, "r", 4);
+    worker_fixture_put_good(f, "r", 5);
+    g_fake_store->reject_key = "bad";
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 4);
+    assert_int_equal(f->stats.poisoned, 1);
+    assert_int_equal(g_fake_store->n, 4);
+    assert_null(fake_store_find(g_fake_store, "bad-3"));
+    assert_int_equal(fake_queue_poisoned(g_fake_queue), 1);
+    assert_int_equal(fake_queue_live(g_fake_queue), 0);
+    const struct fake_msg *m = &g_fake_queue->msgs[2];
+    assert_non_null(m->poison_reason);
+    assert_non_null(strstr(m->poison_reason, "the store refused the row for key 'bad-3': "
+                                             "scripted: operation 0 refused (InvalidKey)"));
+    assert_int_equal(m->dequeue_count, 1);
+    assert_true(g_fake_store->upserts <= 6); /* the batch, then 5 rows: no retry loop */
+    for (size_t i = 0; i < g_fake_store->n; i++)
+        assert_int_equal(g_fake_store->rows[i].writes, 1);
+}
+
+/* The store refuses the only row it was ever offered: that could be a misconfigured table
+ * rather than a bad row, so the message is not poisoned at once but released to come back
+ * later, and poisoned after max-dequeue (3) deliveries with the store's reason. */
+static void refused_row_before_any_success_retried_then_poisoned(void **state)
+{
+    struct worker_fixture *f = *state;
+    worker_fixture_put_good(f, "bad", 1);
+    g_fake_store->reject_key = "bad";
+    run_worker(f);
+    assert_int_equal(f->stats.processed, 0);
+    assert_int_equal(f->stats.poisoned, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 3);
+    assert_non_null(strstr(g_fake_queue->msgs[0].poison_reason, "the store refused the row"));
+    assert_int_equal(fake_queue_live(g_fake_queue), 0);
+}
+
+/* A non-retryable failure that is not the row's fault (credentials) poisons nothing: after
+ * the one-by-one attempt fails the same way, the worker backs off and stores everything. */
+static void non_row_failure_poisons_nothing(void **state)
+{
+    struct worker_fixture *f = *state;
+    for (unsigned i = 1; i <= 4; i++)
+        worker_fixture_put_good(f, "r", i);
+    g_fake_store->fail_err = EDW_ERR_AUTH;
+    g_fake_store->fail_upsert = 4;
+    run_worker(f);
+    assert_int_equal(f->stats.poisoned, 0);
+    assert_int_equal(f->stats.processed, 4);
+    assert_int_equal(g_fake_store->n, 4);
+    assert_int_equal(fake_queue_poisoned(g_fake_queue), 0);
+}
+
 static void duplicate_delivery_overwrites_row(void **state)
 {
     struct worker_fixture *f = *state;
@@ -248,6 +309,32 @@ static void slow_receive_lease_counted_from_request(void **state)
     g_fake_queue->strict_leases = true;
     g_fake_store->fail_err = EDW_ERR_TRANSIENT;
     g_fake_store->fail_upsert = 14;
+    worker_fixture_put_good(f, "r", 1);
+    run_worker(f);
+    assert_int_equal(f->stats.lost_leases, 0);
+    assert_true(f->stats.extended >= 2);
+    assert_int_equal(f->stats.processed, 1);
+    assert_int_equal(f->stats.received, 1);
+    assert_int_equal(g_fake_queue->msgs[0].dequeue_count, 1);
+    assert_true(g_fake_queue->msgs[0].deleted);
+}
+
+/* Every receive takes 1 s to answer (a slow link, empty answers included) under a 2 s
+ * visibility timeout, and the store fails a few times so the message is held for seconds.
+ * Renewing only when less than a third of the timeout is left (0.67 s) would be too late: the
+ * check comes once per loop turn, and a turn blocked in a 1 s receive outlasts what is left.
+ * Renewal must look ahead by the longest recent turn. */
+static void renewal_not_blocked_behind_slow_receive(void **state)
+{
+    struct worker_fixture *f = *state;
+    f->opts.batch = 1;
+    f->opts.visibility_s = 2;
+    g_fake_queue->slow_clock = &f->clock;
+    g_fake_queue->receive_delay_us = 1000000;
+    g_fake_queue->delay_every_receive = true;
+    g_fake_queue->strict_leases = true;
+    g_fake_store->fail_err = EDW_ERR_TRANSIENT;
+    g_fake_store->fail_upsert = 6;
     worker_fixture_put_good(f, "r", 1);
     run_worker(f);
     assert_int_equal(f->stats.lost_leases, 0);
@@ -362,9 +449,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(write_failures_are_logged_with_their_cause, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(refused_row_poisoned_others_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_row_before_any_success_retried_then_poisoned,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(non_row_failure_poisons_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
         cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(renewal_not_blocked_behind_slow_receive, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(grace_over_cancels_and_releases, setup, teardown),
