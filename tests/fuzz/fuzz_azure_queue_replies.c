@@ -58,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_quiet();
     if (size == 0)
         return 0;
+    const uint8_t *input = data;
+    size_t input_size = size;
     static const char *const encodings[] = {"auto", "none", "base64"};
     const char *encoding = encodings[data[0] % 3];
     data++;
@@ -94,7 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)edw_azure_queue_ops.peek(q, true, 32, &b, &err);
     check_batch(&b);
     edw_msg_batch_cleanup(&b);
-    FUZZ_CHECK(!fuzz_leaks(err.message, "Eby8vdM02xNOcqFlqUwJ", 1));
+    /* The account key never shows in an error, unless the service itself sent it back (its
+     * error code and message are quoted by design). */
+    if (!fuzz_contains(input, input_size, "Eby8vdM02xNOcqFlqUwJ"))
+        FUZZ_CHECK(!fuzz_leaks(err.message, "Eby8vdM02xNOcqFlqUwJ", 1));
 
     edw_azure_queue_ops.close(q);
     edw_config_cleanup(&cfg);

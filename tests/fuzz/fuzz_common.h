@@ -63,4 +63,14 @@ static inline bool fuzz_leaks(const char *hay, const char *needle, size_t min)
     return hay && needle && strlen(needle) >= min && strstr(hay, needle) != NULL;
 }
 
+/* Whether the `size` bytes at `data` contain `needle` (memmem is a GNU extension). */
+static inline bool fuzz_contains(const uint8_t *data, size_t size, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; n <= size && i <= size - n; i++)
+        if (memcmp(data + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
 #endif
