@@ -36,8 +36,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *root = json_loadb(body, len, 0, NULL);
         const char *tok = json_string_value(json_object_get(root, "access_token"));
         const char *error = json_string_value(json_object_get(root, "error"));
-        if (!fuzz_leaks(error, tok, 1))
-            FUZZ_CHECK(!fuzz_leaks(e.message, tok, 8));
+        if (!fuzz_leaks(error, tok, 1) && fuzz_leaks(e.message, tok, 8)) {
+            /* It could still be the message's own wording ("...expires_on"): parse again with
+             * every copy of the token overwritten; a leak is gone then, wording stays. */
+            char *masked = fuzz_cstr((const uint8_t *)body, len);
+            size_t n = strlen(tok);
+            for (char *p = strstr(masked, tok); p; p = strstr(p + n, tok))
+                memset(p, 'A', n);
+            struct edw_token t2;
+            struct edw_error e2 = {0};
+            (void)edw_entra_token_parse(status, masked, len, NOW_US, "token endpoint", &t2, &e2);
+            FUZZ_CHECK(strstr(e2.message, tok) != NULL);
+            edw_token_cleanup(&t2);
+            free(masked);
+        }
         json_decref(root);
     }
     edw_token_cleanup(&t);
