@@ -2,6 +2,7 @@
 /* The token source wrapper (reference counting), token helpers, the projected token file
  * reader and the pure parser of Entra / managed identity token replies. */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -128,23 +129,36 @@ enum edw_err edw_read_token_file(const char *path, size_t max, char **out, struc
     return EDW_OK;
 }
 
-/* A number, or a string holding a whole number (managed identity sends strings). */
+/* Largest magnitude of a time in seconds we accept (about 31700 years): both a lifetime
+ * (expires_in) and a Unix time (expires_on) are far below it, and times it in microseconds
+ * plus "now" cannot overflow int64_t. A reply beyond it is treated as having no such field. */
+#define MAX_SECONDS 1000000000000LL
+
+/* A number, or a string holding a whole number (managed identity sends strings), within
+ * +-MAX_SECONDS. */
 static bool json_seconds(const json_t *v, int64_t *out)
 {
     if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
+        json_int_t n = json_integer_value(v);
+        if (n < -MAX_SECONDS || n > MAX_SECONDS)
+            return false;
+        *out = (int64_t)n;
         return true;
     }
     if (json_is_real(v)) {
-        *out = (int64_t)json_real_value(v);
+        double d = json_real_value(v); /* NaN fails both comparisons */
+        if (!(d >= (double)-MAX_SECONDS && d <= (double)MAX_SECONDS))
+            return false;
+        *out = (int64_t)d;
         return true;
     }
     if (!json_is_string(v))
         return false;
     const char *s = json_string_value(v);
     char *end = NULL;
+    errno = 0;
     long long n = strtoll(s, &end, 10);
-    if (end == s || *end != '\0')
+    if (end == s || *end != '\0' || errno || n < -MAX_SECONDS || n > MAX_SECONDS)
         return false;
     *out = n;
     return true;

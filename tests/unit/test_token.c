@@ -106,6 +106,27 @@ static void test_parse(void **state)
     assert_int_equal(edw_entra_token_parse(200, mac, strlen(mac), T0, "te", &t, &e),
                      EDW_ERR_TRANSIENT);
     assert_null(t.value);
+
+    /* Found by fuzzing (tests/fuzz/fuzz_token_json.c): absurd times overflowed the conversion
+     * to microseconds (signed overflow, UB). They now count as absent. */
+    const char *huge[] = {
+        "{\"access_token\":\"a\",\"expires_in\":\"0\",\"expires_on\":\"17958885195555555555\"}",
+        "{\"access_token\":\"a\",\"expires_in\":9223372036854775807}",
+        "{\"access_token\":\"a\",\"expires_in\":1e300}",
+        "{\"access_token\":\"a\",\"expires_on\":\"9223372036854775\"}",
+    };
+    for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+        assert_int_equal(edw_entra_token_parse(200, huge[i], strlen(huge[i]), T0, "te", &t, &e),
+                         EDW_ERR_TRANSIENT);
+        assert_null(t.value);
+        assert_non_null(strstr(e.message, "no valid expires_in or expires_on"));
+    }
+    const char *big_refresh = "{\"access_token\":\"a\",\"expires_in\":3600,"
+                              "\"refresh_in\":9223372036854775807}";
+    assert_int_equal(
+        edw_entra_token_parse(200, big_refresh, strlen(big_refresh), T0, "te", &t, &e), EDW_OK);
+    assert_int_equal(t.refresh_at_us, 0);
+    edw_token_cleanup(&t);
 }
 
 static void test_read_file(void **state)
