@@ -218,7 +218,9 @@ static void parse_args(struct edw_config *cfg, unsigned cmd, int argc, char *con
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const struct edw_setting *s = a[1] == '-' ? find_flag(name, len) : NULL;
         if (!s || !(s->cmds & cmd)) {
-            ignored = edw_buf_appendf(problems, "unknown option '%s'\n", a);
+            /* Only the name: a mistyped "--account-key=..." must not echo its value (a secret). */
+            int shown = (int)(eq ? (size_t)(eq - a) : strlen(a));
+            ignored = edw_buf_appendf(problems, "unknown option '%.*s'\n", shown, a);
             continue;
         }
         const char *value = eq ? eq + 1 : NULL;

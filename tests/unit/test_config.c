@@ -113,6 +113,20 @@ static void one_line_per_problem(void **state)
     unload(&l);
 }
 
+/* Credentials are environment-only: a user typing one as a flag must not see it echoed. */
+static void unknown_option_value_not_echoed(void **state)
+{
+    (void)state;
+    char *argv[] = {"--azure-account-key=c2VjcmV0LWtleQ==", NULL};
+    struct loaded l;
+    load(&l, EDW_CMD_CONSUME, NULL, 1, argv);
+    assert_int_equal(l.rc, EDW_ERR_INVALID);
+    const char *p = edw_buf_cstr(&l.problems);
+    assert_non_null(strstr(p, "unknown option '--azure-account-key'"));
+    assert_null(strstr(p, "c2VjcmV0"));
+    unload(&l);
+}
+
 static void flags_belong_to_commands(void **state)
 {
     (void)state;
@@ -230,6 +244,7 @@ int main(void)
         cmocka_unit_test(env_then_flags),
         cmocka_unit_test(primary_env_beats_alias),
         cmocka_unit_test(one_line_per_problem),
+        cmocka_unit_test(unknown_option_value_not_echoed),
         cmocka_unit_test(flags_belong_to_commands),
         cmocka_unit_test(missing_value_and_positionals),
         cmocka_unit_test(cross_field_rules),
