@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # libFuzzer targets, one per parser (EDW_FUZZ=ON; see cmake/Fuzz.cmake and
-# docs/RELIABILITY-fuzzing.md). Included from tests/CMakeLists.txt.
+# docs/RELIABILITY.md (Fuzzing)). Included from tests/CMakeLists.txt.
 #
 # edw_fuzz_target(name runs) builds fuzz/fuzz_<name>.c and registers the CTest test
 # fuzz_<name>: `runs` inputs with a fixed seed, starting from the committed corpus
 # fuzz/corpus/<name> (read-only: new inputs go to a scratch directory in the build tree), so
-# the test is deterministic and bounded. Longer runs: see docs/RELIABILITY-fuzzing.md.
+# the test is deterministic and bounded. Longer runs: see docs/RELIABILITY.md (Fuzzing).
 function(edw_fuzz_target name runs)
     add_executable(fuzz_${name} fuzz/fuzz_${name}.c)
     target_link_libraries(fuzz_${name} PRIVATE edw_fakes)
