@@ -193,7 +193,19 @@ static enum edw_err check_owner(sqlite3 *db, const char *path, struct edw_error 
                              "%s is an SQLite database that edw did not create; refusing to "
                              "change it (choose another EDW_SQLITE_PATH)",
                              path);
-    rc = exec(db, SQL_SCHEMA, "create schema", err);
+    if (app == EDW_SQLITE_APP_ID && version != 1)
+        return edw_error_set(err, EDW_ERR_INVALID,
+                             "%s has edw schema version %lld, which this edw cannot upgrade "
+                             "(it reads version %d and upgrades version 1)",
+                             path, version, EDW_SQLITE_SCHEMA);
+    if (app == EDW_SQLITE_APP_ID) {
+        /* Version 1 (AUTOINCREMENT ids): convert in this transaction. Consumers
+         * of the old version must be stopped first (they would keep writing the old way). */
+        edw_info("sqlite", "upgrading %s from schema version 1 to %d", path, EDW_SQLITE_SCHEMA);
+        rc = exec(db, SQL_MIGRATE_1_2, "upgrade schema", err);
+    } else {
+        rc = exec(db, SQL_SCHEMA, "create schema", err);
+    }
     if (!rc) {
         char sql[96];
         snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
@@ -219,16 +231,17 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
     sqlite3_busy_handler(db, busy_handler, NULL);
     sqlite3_extended_result_codes(db, 1);
     /* The header read fails with SQLITE_NOTADB before anything is written to a foreign file. */
-    long long app = 0;
-    if (pragma_int(db, "PRAGMA application_id", &app, err) != EDW_OK) {
+    long long app = 0, version = 0;
+    if (pragma_int(db, "PRAGMA application_id", &app, err) != EDW_OK ||
+        pragma_int(db, "PRAGMA user_version", &version, err) != EDW_OK) {
         e = edw_error_set(err, EDW_ERR_INVALID,
                           "cannot use %s: %s (not an edw database; nothing was changed)", path,
                           sqlite3_errmsg(db));
         goto out;
     }
-    /* A new file is initialised under the write lock so two starting processes agree; an
-     * existing one only has its schema version checked. */
-    bool fresh = app != EDW_SQLITE_APP_ID;
+    /* A new file is initialised (an old one upgraded) under the write lock so two starting
+     * processes agree; a current one only has its schema version checked. */
+    bool fresh = app != EDW_SQLITE_APP_ID || version != EDW_SQLITE_SCHEMA;
     e = fresh ? edw_sqlite_begin(db, err) : EDW_OK;
     if (!e)
         e = check_owner(db, path, err);

@@ -17,6 +17,7 @@
 #include "sqlite_sql.h"
 
 enum {
+    ST_IDS,
     ST_SEND,
     ST_CLAIM,
     ST_ACK,
@@ -33,7 +34,7 @@ enum {
 };
 
 static const char *const s_sql[ST_COUNT] = {
-    SQL_Q_SEND,  SQL_Q_CLAIM,         SQL_Q_ACK,       SQL_Q_EXTEND,
+    SQL_Q_IDS,   SQL_Q_SEND,  SQL_Q_CLAIM,         SQL_Q_ACK,       SQL_Q_EXTEND,
     SQL_Q_POISON, SQL_Q_COUNT_READY,  SQL_Q_COUNT_LEASED, SQL_Q_COUNT_POISON,
     SQL_Q_PEEK,  SQL_Q_PEEK_POISON,   SQL_Q_CLEAR,     SQL_Q_CLEAR_POISON,
 };
@@ -97,10 +98,22 @@ static enum edw_err sq_send(void *state, const struct edw_str *bodies, size_t n,
     sqlite3_stmt *st = q->st[ST_SEND];
     enum edw_err rc = edw_sqlite_begin(q->db, err);
     int64_t now = edw_clock_wall_us(q->clock);
+    sqlite3_int64 id = 0;
+    if (!rc) { /* ids for the whole batch in one step */
+        sqlite3_stmt *ids = q->st[ST_IDS];
+        sqlite3_bind_int64(ids, 1, (sqlite3_int64)n);
+        int sr = sqlite3_step(ids);
+        id = sr == SQLITE_ROW ? sqlite3_column_int64(ids, 0) - (sqlite3_int64)n : 0;
+        sr = sr == SQLITE_ROW ? sqlite3_step(ids) : sr;
+        sqlite3_reset(ids);
+        if (sr != SQLITE_DONE)
+            rc = edw_sqlite_fail(q->db, sr, "send", err);
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_bind_text(st, 1, q->queue, -1, SQLITE_STATIC);
         sqlite3_bind_blob64(st, 2, bodies[i].ptr, bodies[i].len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_int64(st, 4, ++id);
         rc = step_done(q, st, "send", err);
     }
     rc = rc ? rc : edw_sqlite_commit(q->db, err);
