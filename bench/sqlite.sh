@@ -3,8 +3,12 @@
 # Embedded-backend benchmark (issue 2): edw producer + two edw consumers on one SQLite file,
 # against a plain SQLite program doing the same enqueue/claim/upsert/delete work in batches
 # of 32 (bench/peers/plain_sqlite.c), alternated in the same session; plus consumer peak RSS
-# and the time from process start to the first stored row. Prints figures; asserts nothing.
+# and the time from process start to the first stored row; CPU time (user + system) per message
+# of all processes, which depends less on other load than throughput does. Prints figures;
+# asserts nothing.
 # Usage: bench/sqlite.sh [messages] [runs]
+#   BENCH_EDW=/path/to/edw bench/sqlite.sh ...   measures that binary instead of building one
+#   (e.g. an older commit, for before/after figures under the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
@@ -13,12 +17,20 @@ OUT=$(mktemp -d /tmp/edw-bench.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build build/bench -j "$(nproc)" >/dev/null
+if [[ -n ${BENCH_EDW:-} ]]; then
+    EDW=$BENCH_EDW
+else
+    cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+    cmake --build build/bench -j "$(nproc)" >/dev/null
+    EDW=$PWD/build/bench/edw
+fi
 cc -O2 -o "$OUT/plain_sqlite" bench/peers/plain_sqlite.c -lsqlite3
-EDW=$PWD/build/bench/edw
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 export EDW_LOG_LEVEL=warn
 IDLE=0.5 # consumers exit after this much idle time; subtracted from the wall time
+
+# CPU seconds (user + system) recorded by GNU time in each file given.
+cpu_of() { awk '{s += $1 + $2} END {print s}' "$@"; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -28,21 +40,25 @@ edw_run() {
     export EDW_SQLITE_PATH=$db
     local t0 t1
     t0=$(date +%s.%N)
-    /usr/bin/time -f "%M" -o "$OUT/rss1" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    /usr/bin/time -f "%U %S %M" -o "$OUT/c1" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
     local c1=$!
-    /usr/bin/time -f "%M" -o "$OUT/rss2" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    /usr/bin/time -f "%U %S %M" -o "$OUT/c2" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
     local c2=$!
-    "$EDW" produce --count "$N" >/dev/null
+    /usr/bin/time -f "%U %S %M" -o "$OUT/p" "$EDW" produce --count "$N" >/dev/null
     wait "$c1" "$c2"
     t1=$(date +%s.%N)
     "$EDW" verify >/dev/null || { echo "edw verify failed" >&2; exit 1; }
     echo "$N / ($t1 - $t0 - $IDLE)" | bc -l >>"$OUT/edw_rates"
-    cat "$OUT/rss1" "$OUT/rss2" >>"$OUT/edw_rss"
+    awk '{print $3}' "$OUT/c1" "$OUT/c2" >>"$OUT/edw_rss"
+    echo "$(cpu_of "$OUT/p") * 1000000 / $N" | bc -l >>"$OUT/edw_prod_us"
+    echo "$(cpu_of "$OUT/c1" "$OUT/c2") * 1000000 / $N" | bc -l >>"$OUT/edw_cons_us"
 }
 
 plain_run() {
     rm -f "$OUT"/plain.db*
-    "$OUT/plain_sqlite" "$OUT/plain.db" "$N" | sed -E 's/.*\(([0-9.]+) msg\/s\)/\1/' >>"$OUT/plain_rates"
+    /usr/bin/time -f "%U %S" -o "$OUT/pt" "$OUT/plain_sqlite" "$OUT/plain.db" "$N" |
+        sed -E 's/.*\(([0-9.]+) msg\/s\)/\1/' >>"$OUT/plain_rates"
+    echo "$(cpu_of "$OUT/pt") * 1000000 / $N" | bc -l >>"$OUT/plain_us"
 }
 
 # Time from exec to the first stored row: 1000 messages waiting, one consumer started.
@@ -73,7 +89,12 @@ printf 'messages per run            %d (producer + 2 consumers, batch 32, %d run
 printf 'edw end to end              %.0f msg/s\n' "$edw"
 printf 'plain SQLite program        %.0f msg/s\n' "$plain"
 printf 'edw / plain                 %.2f\n' "$(echo "$edw / $plain" | bc -l)"
+printf 'edw CPU per message         %.1f us (producer %.1f + consumers %.1f)\n' \
+    "$(echo "$(median <"$OUT/edw_prod_us") + $(median <"$OUT/edw_cons_us")" | bc -l)" \
+    "$(median <"$OUT/edw_prod_us")" "$(median <"$OUT/edw_cons_us")"
+printf 'plain CPU per message       %.1f us (all three processes)\n' "$(median <"$OUT/plain_us")"
 printf 'edw consumer peak RSS       %.1f MB (max of all consumers)\n' \
     "$(sort -n "$OUT/edw_rss" | tail -1 | awk '{print $1 / 1024}')"
 printf 'start to first stored row   %.1f ms\n' "$(median <"$OUT/startup_ms")"
-printf 'machine                     %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'machine                     %s cores, load %s at start, %s at end\n' "$(nproc)" "$LOAD0" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -339,6 +339,77 @@ static void refuses_foreign_files(void **state)
     edw_config_cleanup(&cfg);
 }
 
+/* A file written by edw with schema version 1 (AUTOINCREMENT ids) is upgraded in place: the
+ * waiting message survives and can be leased and acked, and new ids continue after the
+ * largest ever handed out, even one whose message is gone (ids are result keys). */
+static void upgrades_schema_1(void **state)
+{
+    struct fixture *f = *state;
+    edw_queue_close(f->q);
+    f->q = NULL;
+    char *path = edw_xasprintf("%s/v1.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *v1 =
+        "CREATE TABLE edw_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+        " body BLOB NOT NULL, enqueued_us INTEGER NOT NULL, visible_at_us INTEGER NOT NULL,"
+        " leased_until_us INTEGER NOT NULL DEFAULT 0, dequeue_count INTEGER NOT NULL DEFAULT 0,"
+        " lease INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX edw_queue_ready ON edw_queue(queue, visible_at_us);"
+        "CREATE TABLE edw_poison (id INTEGER PRIMARY KEY, queue TEXT NOT NULL,"
+        " message_id TEXT NOT NULL, body BLOB NOT NULL, reason TEXT NOT NULL,"
+        " dequeue_count INTEGER NOT NULL, enqueued_us INTEGER NOT NULL,"
+        " poisoned_us INTEGER NOT NULL);"
+        "CREATE INDEX edw_poison_queue ON edw_poison(queue, id);"
+        "CREATE TABLE edw_results (tbl TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,"
+        " src_stamp TEXT NOT NULL, dest_stamp TEXT NOT NULL, processing_s REAL NOT NULL,"
+        " dequeue_count INTEGER NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
+        "CREATE TABLE edw_runs (tbl TEXT NOT NULL, id TEXT NOT NULL,"
+        " started_us INTEGER NOT NULL, finished_us INTEGER NOT NULL, sent INTEGER NOT NULL,"
+        " PRIMARY KEY (tbl, id));"
+        "INSERT INTO edw_queue(queue, body, enqueued_us, visible_at_us)"
+        " VALUES ('edw-messages', 'old-7', 1, 1);"
+        "INSERT INTO edw_queue(queue, body, enqueued_us, visible_at_us)"
+        " VALUES ('edw-messages', 'gone', 1, 1);"
+        "DELETE FROM edw_queue WHERE body = 'gone';"
+        "UPDATE edw_queue SET id = 7 WHERE body = 'old-7';"
+        "UPDATE sqlite_sequence SET seq = 41 WHERE name = 'edw_queue';"
+        "PRAGMA application_id = 1162106657; PRAGMA user_version = 1;";
+    assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct edw_config cfg;
+    edw_config_init(&cfg);
+    free(cfg.sqlite_path);
+    cfg.sqlite_path = path;
+    struct edw_queue *q = NULL;
+    struct edw_error err = {0};
+    assert_int_equal(edw_queue_open(&edw_sqlite_queue_ops, &cfg, &f->deps, &q, &err), EDW_OK);
+    send_texts(q, 1);
+    struct edw_msg_batch b = {0};
+    assert_int_equal(edw_queue_receive(q, 10, 30, &b, NULL), EDW_OK);
+    assert_int_equal(b.n, 2);
+    assert_string_equal(b.msgs[0].id, "7");
+    assert_string_equal(b.msgs[0].body, "old-7");
+    assert_string_equal(b.msgs[1].id, "42");
+    struct edw_msg *msgs[2] = {&b.msgs[0], &b.msgs[1]};
+    enum edw_err results[2];
+    assert_int_equal(edw_queue_ack(q, msgs, 2, results, NULL), EDW_OK);
+    assert_int_equal(results[0], EDW_OK);
+    assert_int_equal(results[1], EDW_OK);
+    edw_msg_batch_cleanup(&b);
+    edw_queue_close(q);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    edw_config_cleanup(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(store_upsert_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_and_acks_commit_together, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_foreign_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(upgrades_schema_1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
