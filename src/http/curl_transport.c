@@ -4,19 +4,24 @@
  * requests concurrently on it. TLS peer and host verification are always on; redirects are
  * never followed (a signed request must not be replayed to another host).
  *
- * The requests are driven with curl_multi_socket_action(): curl tells us which sockets to
- * watch, one poll() waits for all of them, and curl then works only on the sockets that are
- * ready. curl_multi_perform() would instead visit every transfer (and poll its socket) each
- * time any one response arrives, which is quadratic in the requests in flight when a server
- * answers them one at a time, as the emulators do. */
+ * The requests are driven with curl_multi_socket_action() and epoll: curl tells us which
+ * sockets to watch (we keep them registered in an epoll set), epoll_wait() returns only the
+ * sockets that are ready, and curl then works only on those. curl_multi_perform() would
+ * instead visit every transfer each time any one response arrives, and poll() would scan every
+ * watched socket in the kernel on every wake-up: both quadratic in the requests in flight when
+ * a server answers them one at a time, as the emulators do.
+ *
+ * Easy handles are kept between calls (curl_easy_reset keeps their buffers), so a request
+ * costs no handle set-up; connections live in the multi handle's cache either way. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edw/alloc.h"
 #include "edw/http.h"
@@ -25,9 +30,11 @@ struct curl_transport {
     CURLM *multi;
     struct edw_http_options opts;
     char *ca_file;
-    struct pollfd *watch; /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
-    size_t nwatch, capwatch;
+    int epfd;              /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
     long long deadline_ms; /* curl's next timeout (monotonic ms); -1: none */
+    CURL **idle;           /* easy handles kept for the next requests */
+    size_t nidle, capidle;
+    struct edw_buf line;   /* scratch for "Name: value" header lines */
 };
 
 struct transfer {
@@ -67,14 +74,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     char *colon = memchr(data, ':', len);
     if (!colon)
         return n;
-    char *name = edw_xstrndup(data, (size_t)(colon - data));
     const char *v = colon + 1;
     while (v < data + len && (*v == ' ' || *v == '\t'))
         v++;
-    char *value = edw_xstrndup(v, (size_t)(data + len - v));
-    edw_http_headers_add(&r->headers, name, value);
-    free(name);
-    free(value);
+    edw_http_headers_add_n(&r->headers, data, (size_t)(colon - data), v,
+                           (size_t)(data + len - v));
     return n;
 }
 
@@ -119,10 +123,12 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     }
     x->headers = curl_slist_append(x->headers, "Expect:"); /* no 100-continue round trip */
     for (size_t i = 0; i < req->headers.n; i++) {
-        char *line = edw_xasprintf("%s: %s", req->headers.items[i].name,
-                                   req->headers.items[i].value);
-        x->headers = curl_slist_append(x->headers, line);
-        free(line);
+        const struct edw_http_header *h = &req->headers.items[i];
+        edw_buf_reset(&t->line);
+        if (edw_buf_append_str(&t->line, h->name) || edw_buf_append(&t->line, ": ", 2) ||
+            edw_buf_append_str(&t->line, h->value))
+            abort(); /* the scratch buffer has no practical limit */
+        x->headers = curl_slist_append(x->headers, edw_buf_cstr(&t->line));
     }
     if (!req->headers.n || !edw_http_headers_get(&req->headers, "Content-Type"))
         x->headers = curl_slist_append(x->headers, "Content-Type:"); /* no form default */
@@ -152,30 +158,30 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. */
+/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. `socketp` is what we
+ * assigned to the socket (non-NULL once it is in the epoll set). */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct curl_transport *t = userp;
     (void)easy;
-    (void)socketp;
-    size_t i = 0;
-    while (i < t->nwatch && t->watch[i].fd != s)
-        i++;
     if (what == CURL_POLL_REMOVE) {
-        if (i < t->nwatch)
-            t->watch[i] = t->watch[--t->nwatch];
+        /* The socket may be closed already, which removed it from the set: ignore ENOENT. */
+        if (socketp)
+            epoll_ctl(t->epfd, EPOLL_CTL_DEL, s, NULL);
         return 0;
     }
-    if (i == t->nwatch) {
-        if (t->nwatch == t->capwatch) {
-            t->capwatch = t->capwatch ? 2 * t->capwatch : 16;
-            t->watch = edw_xrealloc(t->watch, t->capwatch * sizeof(*t->watch));
-        }
-        t->nwatch++;
+    struct epoll_event ev = {
+        .events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+        .data.fd = s};
+    if (socketp) {
+        if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
+            return 0;
+        /* closed and reopened under the same number since we added it: add it again */
     }
-    t->watch[i] = (struct pollfd){
-        .fd = s,
-        .events = (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0))};
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, s, &ev) != 0 &&
+        (errno != EEXIST || epoll_ctl(t->epfd, EPOLL_CTL_MOD, s, &ev) != 0))
+        return -1; /* curl fails the transfers on this socket */
+    curl_multi_assign(t->multi, s, t);
     return 0;
 }
 
@@ -208,8 +214,7 @@ static enum edw_err run_multi(struct curl_transport *t)
     if (curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
         return EDW_ERR_FATAL;
     collect_done(t);
-    struct pollfd *ready = NULL;
-    size_t cap = 0;
+    struct epoll_event ready[64];
     enum edw_err rc = EDW_OK;
     while (running) {
         long long wait = 1000;
@@ -217,28 +222,18 @@ static enum edw_err run_multi(struct curl_transport *t)
             long long left = t->deadline_ms - mono_ms();
             wait = left < 0 ? 0 : left < wait ? left : wait;
         }
-        /* The callbacks below change t->watch: poll and dispatch from a copy. */
-        if (cap < t->nwatch) {
-            cap = t->nwatch;
-            ready = edw_xrealloc(ready, cap * sizeof(*ready));
-        }
-        size_t n = t->nwatch;
-        if (n)
-            memcpy(ready, t->watch, n * sizeof(*ready));
-        int k = poll(ready, (nfds_t)n, (int)wait);
+        int k = epoll_wait(t->epfd, ready, (int)(sizeof(ready) / sizeof(ready[0])), (int)wait);
         if (k < 0 && errno != EINTR) {
             rc = EDW_ERR_FATAL;
             break;
         }
         CURLMcode mc = CURLM_OK;
-        for (size_t i = 0; k > 0 && i < n && mc == CURLM_OK; i++) {
-            short re = ready[i].revents;
-            if (!re)
-                continue;
-            int mask = (re & (POLLIN | POLLHUP) ? CURL_CSELECT_IN : 0) |
-                       (re & POLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-            mc = curl_multi_socket_action(t->multi, ready[i].fd, mask, &running);
+        for (int i = 0; i < k && mc == CURLM_OK; i++) {
+            unsigned re = ready[i].events;
+            int mask = (re & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+                       (re & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (re & EPOLLERR ? CURL_CSELECT_ERR : 0);
+            mc = curl_multi_socket_action(t->multi, ready[i].data.fd, mask, &running);
         }
         if (mc == CURLM_OK && t->deadline_ms >= 0 && mono_ms() >= t->deadline_ms)
             mc = curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -248,8 +243,28 @@ static enum edw_err run_multi(struct curl_transport *t)
         }
         collect_done(t);
     }
-    free(ready);
     return rc;
+}
+
+/* An easy handle for one request: a kept one (reset to defaults), or a new one. */
+static CURL *easy_get(struct curl_transport *t)
+{
+    if (t->nidle == 0)
+        return curl_easy_init();
+    CURL *e = t->idle[--t->nidle];
+    curl_easy_reset(e);
+    return e;
+}
+
+/* Keep a finished handle for later; at most max_connections are kept. */
+static void easy_put(struct curl_transport *t, CURL *e)
+{
+    if (t->nidle >= t->opts.max_connections) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    t->idle = edw_xgrow(t->idle, &t->capidle, t->nidle + 1, sizeof(*t->idle));
+    t->idle[t->nidle++] = e;
 }
 
 static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs,
@@ -260,7 +275,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     enum edw_err rc = EDW_OK;
     for (size_t i = 0; i < n; i++) {
         xs[i].resp = resps[i];
-        xs[i].easy = curl_easy_init();
+        xs[i].easy = easy_get(t);
         if (!xs[i].easy) {
             rc = EDW_ERR_FATAL;
             break;
@@ -273,7 +288,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     for (size_t i = 0; i < n; i++) {
         if (xs[i].easy) {
             curl_multi_remove_handle(t->multi, xs[i].easy);
-            curl_easy_cleanup(xs[i].easy);
+            easy_put(t, xs[i].easy);
         }
         curl_slist_free_all(xs[i].headers);
     }
@@ -286,8 +301,14 @@ static void ct_destroy(void *state)
     struct curl_transport *t = state;
     if (!t)
         return;
-    curl_multi_cleanup(t->multi);
-    free(t->watch);
+    if (t->multi)
+        curl_multi_cleanup(t->multi);
+    for (size_t i = 0; i < t->nidle; i++)
+        curl_easy_cleanup(t->idle[i]);
+    free(t->idle);
+    if (t->epfd >= 0)
+        close(t->epfd);
+    edw_buf_cleanup(&t->line);
     free(t->ca_file);
     free(t);
 }
@@ -310,7 +331,9 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
         t->opts.max_connections = 64;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;
     t->deadline_ms = -1;
-    t->multi = curl_multi_init();
+    edw_buf_init(&t->line, (size_t)1 << 30);
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    t->multi = t->epfd >= 0 ? curl_multi_init() : NULL;
     if (!t->multi) {
         ct_destroy(t);
         *out = NULL;
