@@ -11,15 +11,24 @@
  * watched socket in the kernel on every wake-up: both quadratic in the requests in flight when
  * a server answers them one at a time, as the emulators do.
  *
+ * A keep-alive connection is asked for, then given up by curl with every request it carries;
+ * rather than adding it to and removing it from the epoll set each time (two system calls per
+ * request), a connection socket we opened ourselves (CURLOPT_OPENSOCKETFUNCTION) stays in the
+ * set while idle and is removed only if it reports an event while curl is not watching it, or
+ * when it is closed (CURLOPT_CLOSESOCKETFUNCTION). Sockets we did not open (a resolver's) are
+ * added and removed exactly as curl asks, as their numbers may be reused behind our back.
+ *
  * Easy handles are kept between calls (curl_easy_reset keeps their buffers), so a request
  * costs no handle set-up; connections live in the multi handle's cache either way. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,10 +40,20 @@ struct curl_transport {
     struct edw_http_options opts;
     char *ca_file;
     int epfd;              /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
+    struct fd_state *fds;  /* indexed by descriptor */
+    size_t nfds;
     long long deadline_ms; /* curl's next timeout (monotonic ms); -1: none */
     CURL **idle;           /* easy handles kept for the next requests */
     size_t nidle, capidle;
     struct edw_buf line;   /* scratch for "Name: value" header lines */
+};
+
+/* What we know of one descriptor. */
+struct fd_state {
+    bool ours;         /* opened by on_open, not closed yet */
+    bool registered;   /* in the epoll set ... */
+    bool wanted;       /* ... and curl is watching it */
+    uint32_t events;   /* the events registered */
 };
 
 struct transfer {
@@ -88,6 +107,9 @@ static bool has_body(const struct edw_http_request *req)
            strcmp(req->method, "MERGE") == 0 || strcmp(req->method, "PATCH") == 0;
 }
 
+static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
+static int on_close(void *clientp, curl_socket_t s);
+
 static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_request *req)
 {
     CURL *e = x->easy;
@@ -112,6 +134,10 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, t);
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (strcmp(req->method, "GET") != 0)
@@ -158,31 +184,80 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. `socketp` is what we
- * assigned to the socket (non-NULL once it is in the epoll set). */
+static struct fd_state *fd_state(struct curl_transport *t, curl_socket_t s)
+{
+    size_t i = (size_t)s;
+    if (i >= t->nfds) {
+        size_t n = i + 64;
+        t->fds = edw_xrealloc(t->fds, n * sizeof(*t->fds));
+        memset(t->fds + t->nfds, 0, (n - t->nfds) * sizeof(*t->fds));
+        t->nfds = n;
+    }
+    return &t->fds[i];
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection socket; we know when it closes (on_close). */
+static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct curl_transport *t = clientp;
+    (void)purpose;
+    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s == CURL_SOCKET_BAD)
+        return s;
+    *fd_state(t, s) = (struct fd_state){.ours = true};
+    return s;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: closing drops the socket from the epoll set too. */
+static int on_close(void *clientp, curl_socket_t s)
+{
+    struct curl_transport *t = clientp;
+    *fd_state(t, s) = (struct fd_state){0};
+    return close(s);
+}
+
+static int set_events(struct curl_transport *t, curl_socket_t s, struct fd_state *st,
+                      uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = s};
+    int op = st->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(t->epfd, op, s, &ev) != 0) {
+        /* ENOENT: closed and reopened under the same number; EEXIST: the reverse */
+        op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        if (epoll_ctl(t->epfd, op, s, &ev) != 0)
+            return -1;
+    }
+    st->registered = true;
+    st->events = events;
+    return 0;
+}
+
+static void unregister(struct curl_transport *t, curl_socket_t s, struct fd_state *st)
+{
+    if (st->registered)
+        epoll_ctl(t->epfd, EPOLL_CTL_DEL, s, NULL); /* ENOENT if closed meanwhile: fine */
+    st->registered = st->wanted = false;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct curl_transport *t = userp;
     (void)easy;
+    (void)socketp;
+    struct fd_state *st = fd_state(t, s);
     if (what == CURL_POLL_REMOVE) {
-        /* The socket may be closed already, which removed it from the set: ignore ENOENT. */
-        if (socketp)
-            epoll_ctl(t->epfd, EPOLL_CTL_DEL, s, NULL);
+        if (st->ours)
+            st->wanted = false; /* stays registered while idle (see the top of the file) */
+        else
+            unregister(t, s, st);
         return 0;
     }
-    struct epoll_event ev = {
-        .events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
-        .data.fd = s};
-    if (socketp) {
-        if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
-            return 0;
-        /* closed and reopened under the same number since we added it: add it again */
-    }
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, s, &ev) != 0 &&
-        (errno != EEXIST || epoll_ctl(t->epfd, EPOLL_CTL_MOD, s, &ev) != 0))
-        return -1; /* curl fails the transfers on this socket */
-    curl_multi_assign(t->multi, s, t);
-    return 0;
+    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    st->wanted = true;
+    if (st->registered && st->events == events)
+        return 0;
+    return set_events(t, s, st, events); /* -1: curl fails the transfers on this socket */
 }
 
 /* CURLMOPT_TIMERFUNCTION: curl wants CURL_SOCKET_TIMEOUT after `timeout_ms` (-1: never). */
@@ -229,11 +304,17 @@ static enum edw_err run_multi(struct curl_transport *t)
         }
         CURLMcode mc = CURLM_OK;
         for (int i = 0; i < k && mc == CURLM_OK; i++) {
+            curl_socket_t fd = ready[i].data.fd;
+            struct fd_state *st = fd_state(t, fd);
+            if (!st->wanted) { /* an idle connection: closed by the server, most likely */
+                unregister(t, fd, st);
+                continue;
+            }
             unsigned re = ready[i].events;
             int mask = (re & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
                        (re & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                        (re & EPOLLERR ? CURL_CSELECT_ERR : 0);
-            mc = curl_multi_socket_action(t->multi, ready[i].data.fd, mask, &running);
+            mc = curl_multi_socket_action(t->multi, fd, mask, &running);
         }
         if (mc == CURLM_OK && t->deadline_ms >= 0 && mono_ms() >= t->deadline_ms)
             mc = curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -308,6 +389,7 @@ static void ct_destroy(void *state)
     free(t->idle);
     if (t->epfd >= 0)
         close(t->epfd);
+    free(t->fds);
     edw_buf_cleanup(&t->line);
     free(t->ca_file);
     free(t);
