@@ -126,12 +126,6 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
     return rc;
 }
 
-/* Azure Queue has no batch delete: every message costs its own Delete Message round trip, and
- * one pipeline leaves the service idle while it writes the next batch's rows. Two pipelines
- * keep it busy (bench/azure.sh: 86 % of Azurite's ceiling with one, over 90 % with two) at
- * about 0.7 MB more. An explicit --pipelines / EDW_PIPELINES always wins. */
-#define AZURE_DEFAULT_PIPELINES 2
-
 int edw_cmd_consume(int argc, char **argv)
 {
     struct edw_cli cli;
@@ -142,8 +136,6 @@ int edw_cmd_consume(int argc, char **argv)
         goto out;
     struct edw_error err = {0};
     code = EDW_EXIT_FAIL;
-    if (strcmp(cli.cfg.backend, "azure") == 0 && edw_config_is_default(&cli.cfg, "pipelines"))
-        cli.cfg.pipelines = AZURE_DEFAULT_PIPELINES;
     enum edw_err rc = edw_handler_new(cli.cfg.handler, &h, &err);
     if (rc) {
         edw_cli_fail(&cli, rc, &err);

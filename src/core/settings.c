@@ -71,7 +71,7 @@ const struct edw_setting edw_settings[] = {
     {"poll-max", "EDW_POLL_MAX_MS", NULL, EDW_SET_INT, "500", 1, 60000, NULL, WORKER,
      OFF(poll_max_ms), "longest pause between polls of an empty queue (ms)"},
     {"pipelines", "EDW_PIPELINES", NULL, EDW_SET_INT, "1", 1, 64, NULL, WORKER, OFF(pipelines),
-     "independent receive/handle/store loops per process (hides latency; azure: 2 if unset)"},
+     "independent receive/handle/store loops per process (hides network latency)"},
     {"retry-delay", "EDW_RETRY_DELAY", NULL, EDW_SET_INT, "1", 0, 3600, NULL, WORKER,
      OFF(retry_delay_s), "seconds before a failed message is retried (doubles each time)"},
     /* verify */
