@@ -19,6 +19,17 @@
 void edw_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                      unsigned char out[EDW_SHA256_LEN]);
 
+/* A key set up once for many HMAC-SHA256 computations: libcrypto's MAC and digest are looked
+ * up and the key's inner and outer pads computed once, not per message. Owned by the caller
+ * (edw_hmac_key_free, NULL-safe; the key material is wiped by libcrypto). Not thread-safe:
+ * one per thread (each Azure client has its own). Aborts if libcrypto is unusable. */
+struct edw_hmac_key;
+struct edw_hmac_key *edw_hmac_key_new(const void *key, size_t key_len);
+void edw_hmac_key_free(struct edw_hmac_key *k);
+/* HMAC-SHA256 of `msg` under the prepared key; the same result as edw_hmac_sha256. */
+void edw_hmac_key_sign(struct edw_hmac_key *k, const void *msg, size_t msg_len,
+                       unsigned char out[EDW_SHA256_LEN]);
+
 /* Append standard base64 (with padding) of `data`. EDW_ERR_INVALID only when `out` is full. */
 EDW_NODISCARD enum edw_err edw_base64_encode(const void *data, size_t len, struct edw_buf *out);
 
@@ -59,5 +70,12 @@ EDW_NODISCARD enum edw_err edw_azure_sharedkey_authorize(enum edw_azure_sk_schem
                                                          const unsigned char *key,
                                                          size_t key_len,
                                                          struct edw_http_request *req);
+
+/* The same with a key prepared by edw_hmac_key_new (no per-request key set-up). Thread-safe
+ * as far as `key` is: one caller at a time per key. */
+EDW_NODISCARD enum edw_err edw_azure_sharedkey_authorize_with(enum edw_azure_sk_scheme scheme,
+                                                              const char *account,
+                                                              struct edw_hmac_key *key,
+                                                              struct edw_http_request *req);
 
 #endif

@@ -48,6 +48,9 @@ void edw_http_response_cleanup(struct edw_http_response *r);
 
 /* Append a header (a repeated name is appended again, not replaced). */
 void edw_http_headers_add(struct edw_http_headers *h, const char *name, const char *value);
+/* The same with counted name and value (need not be NUL-terminated). */
+void edw_http_headers_add_n(struct edw_http_headers *h, const char *name, size_t name_len,
+                            const char *value, size_t value_len);
 /* Replace the value of `name` (case-insensitive) or append it. */
 void edw_http_headers_set(struct edw_http_headers *h, const char *name, const char *value);
 /* Case-insensitive lookup; NULL when absent. Borrowed. */

@@ -264,9 +264,10 @@ enum edw_err edw_azure_sign(const unsigned char *key, size_t key_len, const char
     return edw_base64_encode(mac, sizeof(mac), out);
 }
 
-enum edw_err edw_azure_sharedkey_authorize(enum edw_azure_sk_scheme scheme, const char *account,
-                                           const unsigned char *key, size_t key_len,
-                                           struct edw_http_request *req)
+/* Sign with either a raw key or a prepared one. */
+static enum edw_err authorize(enum edw_azure_sk_scheme scheme, const char *account,
+                              const unsigned char *raw, size_t raw_len,
+                              struct edw_hmac_key *prepared, struct edw_http_request *req)
 {
     struct edw_buf sts, auth;
     edw_buf_init(&sts, 1u << 20);
@@ -277,7 +278,12 @@ enum edw_err edw_azure_sharedkey_authorize(enum edw_azure_sk_scheme scheme, cons
     err = edw_buf_appendf(&auth, "SharedKey %s:", account);
     if (err)
         goto out;
-    err = edw_azure_sign(key, key_len, edw_buf_cstr(&sts), sts.len, &auth);
+    unsigned char mac[EDW_SHA256_LEN];
+    if (prepared)
+        edw_hmac_key_sign(prepared, edw_buf_cstr(&sts), sts.len, mac);
+    else
+        edw_hmac_sha256(raw, raw_len, edw_buf_cstr(&sts), sts.len, mac);
+    err = edw_base64_encode(mac, sizeof(mac), &auth);
     if (err)
         goto out;
     edw_http_headers_set(&req->headers, "Authorization", edw_buf_cstr(&auth));
@@ -285,4 +291,18 @@ out:
     edw_buf_cleanup(&sts);
     edw_buf_cleanup(&auth);
     return err;
+}
+
+enum edw_err edw_azure_sharedkey_authorize(enum edw_azure_sk_scheme scheme, const char *account,
+                                           const unsigned char *key, size_t key_len,
+                                           struct edw_http_request *req)
+{
+    return authorize(scheme, account, key, key_len, NULL, req);
+}
+
+enum edw_err edw_azure_sharedkey_authorize_with(enum edw_azure_sk_scheme scheme,
+                                                const char *account, struct edw_hmac_key *key,
+                                                struct edw_http_request *req)
+{
+    return authorize(scheme, account, NULL, 0, key, req);
 }

@@ -5,7 +5,9 @@
  * garbage), and the queue's "auto" encoding relies on rejecting anything that is not
  * canonical base64. */
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,47 @@ void edw_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t ms
     /* HMAC() with a caller buffer is thread-safe and allocation-free on OpenSSL 3. */
     if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &n) || n != EDW_SHA256_LEN)
         abort(); /* libcrypto unusable: nothing sensible to continue with */
+}
+
+struct edw_hmac_key {
+    EVP_MAC_CTX *ctx; /* keyed; re-initialised (same key) for every message */
+};
+
+struct edw_hmac_key *edw_hmac_key_new(const void *key, size_t key_len)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    /* An empty key is legal HMAC; libcrypto wants a non-NULL pointer for it. */
+    static const unsigned char none[1];
+    if (!ctx || !EVP_MAC_init(ctx, key_len ? key : none, key_len, params))
+        abort(); /* libcrypto unusable: nothing sensible to continue with */
+    struct edw_hmac_key *k = malloc(sizeof(*k));
+    if (!k)
+        abort();
+    k->ctx = ctx;
+    return k;
+}
+
+void edw_hmac_key_free(struct edw_hmac_key *k)
+{
+    if (!k)
+        return;
+    EVP_MAC_CTX_free(k->ctx); /* cleanses the key and pads */
+    free(k);
+}
+
+void edw_hmac_key_sign(struct edw_hmac_key *k, const void *msg, size_t msg_len,
+                       unsigned char out[EDW_SHA256_LEN])
+{
+    size_t n = 0;
+    /* init without a key starts a new message under the key already set */
+    if (!EVP_MAC_init(k->ctx, NULL, 0, NULL) || !EVP_MAC_update(k->ctx, msg, msg_len) ||
+        !EVP_MAC_final(k->ctx, out, &n, EDW_SHA256_LEN) || n != EDW_SHA256_LEN)
+        abort();
 }
 
 static const char s_alphabet[] =

@@ -528,6 +528,8 @@ enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_se
     if (rc)
         return rc;
     c->endpoint = service == EDW_AZURE_QUEUE ? c->conn.queue_endpoint : c->conn.table_endpoint;
+    if (c->conn.auth == EDW_AZURE_AUTH_SHARED_KEY)
+        c->hmac = edw_hmac_key_new(c->conn.key, c->conn.key_len);
     if (c->conn.auth == EDW_AZURE_AUTH_BEARER) {
         /* A bearer token is a credential anyone on the path could replay: never over HTTP. */
         if (strncasecmp(c->endpoint, "https://", 8) != 0)
@@ -557,6 +559,7 @@ void edw_azure_client_cleanup(struct edw_azure_client *c)
     if (c->owns_http)
         edw_http_transport_destroy(c->http);
     edw_azure_token_release(c->token);
+    edw_hmac_key_free(c->hmac);
     edw_azure_conn_cleanup(&c->conn);
     memset(c, 0, sizeof(*c));
 }
@@ -612,9 +615,9 @@ static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_cal
     }
     if (c->conn.auth != EDW_AZURE_AUTH_SHARED_KEY)
         return EDW_OK;
-    return edw_azure_sharedkey_authorize(c->service == EDW_AZURE_TABLE ? EDW_AZURE_SK_TABLE
-                                                                        : EDW_AZURE_SK_QUEUE,
-                                         c->conn.account, c->conn.key, c->conn.key_len, req);
+    return edw_azure_sharedkey_authorize_with(
+        c->service == EDW_AZURE_TABLE ? EDW_AZURE_SK_TABLE : EDW_AZURE_SK_QUEUE, c->conn.account,
+        c->hmac, req);
 }
 
 static const char *service_name(const struct edw_azure_client *c)

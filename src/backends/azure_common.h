@@ -89,6 +89,7 @@ struct edw_azure_client {
     uint64_t rng; /* jitter and batch boundaries; seeded per instance */
     uint64_t requests, retries; /* counters (tests, logs) */
     struct edw_token_source *token; /* EDW_AZURE_AUTH_BEARER: the cached token source */
+    struct edw_hmac_key *hmac;      /* EDW_AZURE_AUTH_SHARED_KEY: conn.key, prepared once */
 };
 
 /* Set up a client from configuration and injected dependencies. When deps->http is NULL the

@@ -4,19 +4,33 @@
  * requests concurrently on it. TLS peer and host verification are always on; redirects are
  * never followed (a signed request must not be replayed to another host).
  *
- * The requests are driven with curl_multi_socket_action(): curl tells us which sockets to
- * watch, one poll() waits for all of them, and curl then works only on the sockets that are
- * ready. curl_multi_perform() would instead visit every transfer (and poll its socket) each
- * time any one response arrives, which is quadratic in the requests in flight when a server
- * answers them one at a time, as the emulators do. */
+ * The requests are driven with curl_multi_socket_action() and epoll: curl tells us which
+ * sockets to watch (we keep them registered in an epoll set), epoll_wait() returns only the
+ * sockets that are ready, and curl then works only on those. curl_multi_perform() would
+ * instead visit every transfer each time any one response arrives, and poll() would scan every
+ * watched socket in the kernel on every wake-up: both quadratic in the requests in flight when
+ * a server answers them one at a time, as the emulators do.
+ *
+ * A keep-alive connection is asked for, then given up by curl with every request it carries;
+ * rather than adding it to and removing it from the epoll set each time (two system calls per
+ * request), a connection socket we opened ourselves (CURLOPT_OPENSOCKETFUNCTION) stays in the
+ * set while idle and is removed only if it reports an event while curl is not watching it, or
+ * when it is closed (CURLOPT_CLOSESOCKETFUNCTION). Sockets we did not open (a resolver's) are
+ * added and removed exactly as curl asks, as their numbers may be reused behind our back.
+ *
+ * Easy handles are kept between calls (curl_easy_reset keeps their buffers), so a request
+ * costs no handle set-up; connections live in the multi handle's cache either way. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <poll.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edw/alloc.h"
 #include "edw/http.h"
@@ -25,9 +39,21 @@ struct curl_transport {
     CURLM *multi;
     struct edw_http_options opts;
     char *ca_file;
-    struct pollfd *watch; /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
-    size_t nwatch, capwatch;
+    int epfd;              /* the sockets curl asked us to watch (CURLMOPT_SOCKETFUNCTION) */
+    struct fd_state *fds;  /* indexed by descriptor */
+    size_t nfds;
     long long deadline_ms; /* curl's next timeout (monotonic ms); -1: none */
+    CURL **idle;           /* easy handles kept for the next requests */
+    size_t nidle, capidle;
+    struct edw_buf line;   /* scratch for "Name: value" header lines */
+};
+
+/* What we know of one descriptor. */
+struct fd_state {
+    bool ours;         /* opened by on_open, not closed yet */
+    bool registered;   /* in the epoll set ... */
+    bool wanted;       /* ... and curl is watching it */
+    uint32_t events;   /* the events registered */
 };
 
 struct transfer {
@@ -67,14 +93,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     char *colon = memchr(data, ':', len);
     if (!colon)
         return n;
-    char *name = edw_xstrndup(data, (size_t)(colon - data));
     const char *v = colon + 1;
     while (v < data + len && (*v == ' ' || *v == '\t'))
         v++;
-    char *value = edw_xstrndup(v, (size_t)(data + len - v));
-    edw_http_headers_add(&r->headers, name, value);
-    free(name);
-    free(value);
+    edw_http_headers_add_n(&r->headers, data, (size_t)(colon - data), v,
+                           (size_t)(data + len - v));
     return n;
 }
 
@@ -83,6 +106,9 @@ static bool has_body(const struct edw_http_request *req)
     return req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 ||
            strcmp(req->method, "MERGE") == 0 || strcmp(req->method, "PATCH") == 0;
 }
+
+static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
+static int on_close(void *clientp, curl_socket_t s);
 
 static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_request *req)
 {
@@ -108,6 +134,10 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, t);
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (strcmp(req->method, "GET") != 0)
@@ -119,10 +149,12 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     }
     x->headers = curl_slist_append(x->headers, "Expect:"); /* no 100-continue round trip */
     for (size_t i = 0; i < req->headers.n; i++) {
-        char *line = edw_xasprintf("%s: %s", req->headers.items[i].name,
-                                   req->headers.items[i].value);
-        x->headers = curl_slist_append(x->headers, line);
-        free(line);
+        const struct edw_http_header *h = &req->headers.items[i];
+        edw_buf_reset(&t->line);
+        if (edw_buf_append_str(&t->line, h->name) || edw_buf_append(&t->line, ": ", 2) ||
+            edw_buf_append_str(&t->line, h->value))
+            abort(); /* the scratch buffer has no practical limit */
+        x->headers = curl_slist_append(x->headers, edw_buf_cstr(&t->line));
     }
     if (!req->headers.n || !edw_http_headers_get(&req->headers, "Content-Type"))
         x->headers = curl_slist_append(x->headers, "Content-Type:"); /* no form default */
@@ -152,31 +184,80 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static struct fd_state *fd_state(struct curl_transport *t, curl_socket_t s)
+{
+    size_t i = (size_t)s;
+    if (i >= t->nfds) {
+        size_t n = i + 64;
+        t->fds = edw_xrealloc(t->fds, n * sizeof(*t->fds));
+        memset(t->fds + t->nfds, 0, (n - t->nfds) * sizeof(*t->fds));
+        t->nfds = n;
+    }
+    return &t->fds[i];
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection socket; we know when it closes (on_close). */
+static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct curl_transport *t = clientp;
+    (void)purpose;
+    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s == CURL_SOCKET_BAD)
+        return s;
+    *fd_state(t, s) = (struct fd_state){.ours = true};
+    return s;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: closing drops the socket from the epoll set too. */
+static int on_close(void *clientp, curl_socket_t s)
+{
+    struct curl_transport *t = clientp;
+    *fd_state(t, s) = (struct fd_state){0};
+    return close(s);
+}
+
+static int set_events(struct curl_transport *t, curl_socket_t s, struct fd_state *st,
+                      uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = s};
+    int op = st->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(t->epfd, op, s, &ev) != 0) {
+        /* ENOENT: closed and reopened under the same number; EEXIST: the reverse */
+        op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        if (epoll_ctl(t->epfd, op, s, &ev) != 0)
+            return -1;
+    }
+    st->registered = true;
+    st->events = events;
+    return 0;
+}
+
+static void unregister(struct curl_transport *t, curl_socket_t s, struct fd_state *st)
+{
+    if (st->registered)
+        epoll_ctl(t->epfd, EPOLL_CTL_DEL, s, NULL); /* ENOENT if closed meanwhile: fine */
+    st->registered = st->wanted = false;
+}
+
 /* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket `s`. */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct curl_transport *t = userp;
     (void)easy;
     (void)socketp;
-    size_t i = 0;
-    while (i < t->nwatch && t->watch[i].fd != s)
-        i++;
+    struct fd_state *st = fd_state(t, s);
     if (what == CURL_POLL_REMOVE) {
-        if (i < t->nwatch)
-            t->watch[i] = t->watch[--t->nwatch];
+        if (st->ours)
+            st->wanted = false; /* stays registered while idle (see the top of the file) */
+        else
+            unregister(t, s, st);
         return 0;
     }
-    if (i == t->nwatch) {
-        if (t->nwatch == t->capwatch) {
-            t->capwatch = t->capwatch ? 2 * t->capwatch : 16;
-            t->watch = edw_xrealloc(t->watch, t->capwatch * sizeof(*t->watch));
-        }
-        t->nwatch++;
-    }
-    t->watch[i] = (struct pollfd){
-        .fd = s,
-        .events = (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0))};
-    return 0;
+    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    st->wanted = true;
+    if (st->registered && st->events == events)
+        return 0;
+    return set_events(t, s, st, events); /* -1: curl fails the transfers on this socket */
 }
 
 /* CURLMOPT_TIMERFUNCTION: curl wants CURL_SOCKET_TIMEOUT after `timeout_ms` (-1: never). */
@@ -208,8 +289,7 @@ static enum edw_err run_multi(struct curl_transport *t)
     if (curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
         return EDW_ERR_FATAL;
     collect_done(t);
-    struct pollfd *ready = NULL;
-    size_t cap = 0;
+    struct epoll_event ready[64];
     enum edw_err rc = EDW_OK;
     while (running) {
         long long wait = 1000;
@@ -217,28 +297,24 @@ static enum edw_err run_multi(struct curl_transport *t)
             long long left = t->deadline_ms - mono_ms();
             wait = left < 0 ? 0 : left < wait ? left : wait;
         }
-        /* The callbacks below change t->watch: poll and dispatch from a copy. */
-        if (cap < t->nwatch) {
-            cap = t->nwatch;
-            ready = edw_xrealloc(ready, cap * sizeof(*ready));
-        }
-        size_t n = t->nwatch;
-        if (n)
-            memcpy(ready, t->watch, n * sizeof(*ready));
-        int k = poll(ready, (nfds_t)n, (int)wait);
+        int k = epoll_wait(t->epfd, ready, (int)(sizeof(ready) / sizeof(ready[0])), (int)wait);
         if (k < 0 && errno != EINTR) {
             rc = EDW_ERR_FATAL;
             break;
         }
         CURLMcode mc = CURLM_OK;
-        for (size_t i = 0; k > 0 && i < n && mc == CURLM_OK; i++) {
-            short re = ready[i].revents;
-            if (!re)
+        for (int i = 0; i < k && mc == CURLM_OK; i++) {
+            curl_socket_t fd = ready[i].data.fd;
+            struct fd_state *st = fd_state(t, fd);
+            if (!st->wanted) { /* an idle connection: closed by the server, most likely */
+                unregister(t, fd, st);
                 continue;
-            int mask = (re & (POLLIN | POLLHUP) ? CURL_CSELECT_IN : 0) |
-                       (re & POLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-            mc = curl_multi_socket_action(t->multi, ready[i].fd, mask, &running);
+            }
+            unsigned re = ready[i].events;
+            int mask = (re & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+                       (re & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (re & EPOLLERR ? CURL_CSELECT_ERR : 0);
+            mc = curl_multi_socket_action(t->multi, fd, mask, &running);
         }
         if (mc == CURLM_OK && t->deadline_ms >= 0 && mono_ms() >= t->deadline_ms)
             mc = curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -248,8 +324,28 @@ static enum edw_err run_multi(struct curl_transport *t)
         }
         collect_done(t);
     }
-    free(ready);
     return rc;
+}
+
+/* An easy handle for one request: a kept one (reset to defaults), or a new one. */
+static CURL *easy_get(struct curl_transport *t)
+{
+    if (t->nidle == 0)
+        return curl_easy_init();
+    CURL *e = t->idle[--t->nidle];
+    curl_easy_reset(e);
+    return e;
+}
+
+/* Keep a finished handle for later; at most max_connections are kept. */
+static void easy_put(struct curl_transport *t, CURL *e)
+{
+    if (t->nidle >= t->opts.max_connections) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    t->idle = edw_xgrow(t->idle, &t->capidle, t->nidle + 1, sizeof(*t->idle));
+    t->idle[t->nidle++] = e;
 }
 
 static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs,
@@ -260,7 +356,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     enum edw_err rc = EDW_OK;
     for (size_t i = 0; i < n; i++) {
         xs[i].resp = resps[i];
-        xs[i].easy = curl_easy_init();
+        xs[i].easy = easy_get(t);
         if (!xs[i].easy) {
             rc = EDW_ERR_FATAL;
             break;
@@ -273,7 +369,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     for (size_t i = 0; i < n; i++) {
         if (xs[i].easy) {
             curl_multi_remove_handle(t->multi, xs[i].easy);
-            curl_easy_cleanup(xs[i].easy);
+            easy_put(t, xs[i].easy);
         }
         curl_slist_free_all(xs[i].headers);
     }
@@ -286,8 +382,15 @@ static void ct_destroy(void *state)
     struct curl_transport *t = state;
     if (!t)
         return;
-    curl_multi_cleanup(t->multi);
-    free(t->watch);
+    if (t->multi)
+        curl_multi_cleanup(t->multi);
+    for (size_t i = 0; i < t->nidle; i++)
+        curl_easy_cleanup(t->idle[i]);
+    free(t->idle);
+    if (t->epfd >= 0)
+        close(t->epfd);
+    free(t->fds);
+    edw_buf_cleanup(&t->line);
     free(t->ca_file);
     free(t);
 }
@@ -310,7 +413,9 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
         t->opts.max_connections = 64;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;
     t->deadline_ms = -1;
-    t->multi = curl_multi_init();
+    edw_buf_init(&t->line, (size_t)1 << 30);
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    t->multi = t->epfd >= 0 ? curl_multi_init() : NULL;
     if (!t->multi) {
         ct_destroy(t);
         *out = NULL;

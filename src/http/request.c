@@ -49,6 +49,15 @@ void edw_http_headers_add(struct edw_http_headers *h, const char *name, const ch
     h->n++;
 }
 
+void edw_http_headers_add_n(struct edw_http_headers *h, const char *name, size_t name_len,
+                            const char *value, size_t value_len)
+{
+    h->items = edw_xgrow(h->items, &h->cap, h->n + 1, sizeof(*h->items));
+    h->items[h->n].name = edw_xstrndup(name, name_len);
+    h->items[h->n].value = edw_xstrndup(value, value_len);
+    h->n++;
+}
+
 void edw_http_headers_set(struct edw_http_headers *h, const char *name, const char *value)
 {
     for (size_t i = 0; i < h->n; i++) {

@@ -166,6 +166,40 @@ static void test_hmac_rfc4231(void **state)
         0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
         0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
     assert_memory_equal(mac, want, sizeof(want));
+    /* A prepared key gives the same MAC, message after message. */
+    struct edw_hmac_key *k = edw_hmac_key_new("Jefe", 4);
+    for (int i = 0; i < 3; i++) {
+        memset(mac, 0, sizeof(mac));
+        edw_hmac_key_sign(k, data, strlen(data), mac);
+        assert_memory_equal(mac, want, sizeof(want));
+    }
+    edw_hmac_key_free(k);
+}
+
+/* Signing with a prepared key is signing with the raw key. */
+static void test_authorize_with_prepared_key(void **state)
+{
+    (void)state;
+    unsigned char key[32] = {7, 1, 9};
+    struct edw_hmac_key *k = edw_hmac_key_new(key, sizeof(key));
+    for (int scheme = EDW_AZURE_SK_QUEUE; scheme <= EDW_AZURE_SK_TABLE; scheme++) {
+        struct edw_http_request a, b;
+        edw_http_request_init(&a, "DELETE", "http://127.0.0.1:1/acct/q/messages/1?popreceipt=x");
+        edw_http_request_init(&b, "DELETE", "http://127.0.0.1:1/acct/q/messages/1?popreceipt=x");
+        edw_http_headers_add(&a.headers, "x-ms-date", "Fri, 27 Nov 2026 17:55:20 GMT");
+        edw_http_headers_add(&b.headers, "x-ms-date", "Fri, 27 Nov 2026 17:55:20 GMT");
+        assert_int_equal(edw_azure_sharedkey_authorize((enum edw_azure_sk_scheme)scheme, "acct",
+                                                       key, sizeof(key), &a),
+                         0);
+        assert_int_equal(edw_azure_sharedkey_authorize_with((enum edw_azure_sk_scheme)scheme,
+                                                            "acct", k, &b),
+                         0);
+        assert_string_equal(edw_http_headers_get(&a.headers, "Authorization"),
+                            edw_http_headers_get(&b.headers, "Authorization"));
+        edw_http_request_cleanup(&a);
+        edw_http_request_cleanup(&b);
+    }
+    edw_hmac_key_free(k);
 }
 
 /* RFC 4648 section 10, both ways, plus what a strict decoder must refuse. */
@@ -203,7 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),       cmocka_unit_test(test_sign_changes_with_date),
         cmocka_unit_test(test_bad_url),       cmocka_unit_test(test_hmac_rfc4231),
-        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_base64),       cmocka_unit_test(test_authorize_with_prepared_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
