@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Finds and dlopen()s a module of the running binary (see edw/module.h). The directory comes
- * from /proc/self/exe, not from the loader's search path, so the binary only ever loads the
- * modules it was installed with, whatever LD_LIBRARY_PATH says. */
+ * from the binary's own path, not from the loader's search path, so the binary only ever loads
+ * the modules it was installed with, whatever LD_LIBRARY_PATH says. */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "edw/module.h"
@@ -22,13 +24,19 @@ static struct {
     const void *desc;
 } s_loaded[4];
 
-/* Directory of the running binary, without the trailing slash; false if unknown. */
-static bool exe_dir(char *out, size_t cap)
+/* Directory of the running binary, without the trailing slash; false if unknown. `out` has
+ * PATH_MAX bytes. /proc/self/exe when /proc is mounted; else (a bare chroot) the path the
+ * binary was executed by, symlinks resolved. */
+static bool exe_dir(char *out)
 {
-    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
-    if (n <= 0 || (size_t)n >= cap - 1)
-        return false;
-    out[n] = '\0';
+    ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+    if (n > 0 && n < PATH_MAX - 1) {
+        out[n] = '\0';
+    } else {
+        const char *execfn = (const char *)getauxval(AT_EXECFN);
+        if (!execfn || !realpath(execfn, out))
+            return false;
+    }
     char *slash = strrchr(out, '/');
     if (!slash)
         return false;
@@ -76,9 +84,9 @@ const void *edw_module_load(const char *name, struct edw_error *err)
         }
     }
     char dir[PATH_MAX];
-    if (!exe_dir(dir, sizeof(dir))) {
+    if (!exe_dir(dir)) {
         edw_error_set(err, EDW_ERR_FATAL, "cannot find the edw binary's directory "
-                      "(/proc/self/exe) to load module edw-%s.so", name);
+                      "(/proc/self/exe, AT_EXECFN) to load module edw-%s.so", name);
         goto out;
     }
     static const char *const subdirs[] = {"", "/../lib/edw"};
@@ -94,7 +102,7 @@ const void *edw_module_load(const char *name, struct edw_error *err)
             edw_error_set(err, EDW_ERR_FATAL, "module edw-%s.so: %s", name, why.message);
         else
             edw_error_set(err, EDW_ERR_FATAL, "module edw-%s.so not found in %s or %s/../lib/edw"
-                          " (it is installed next to the edw binary)", name, dir, dir);
+                          ": install the modules with the binary", name, dir, dir);
         goto out;
     }
     if (slot < sizeof(s_loaded) / sizeof(s_loaded[0])) {
