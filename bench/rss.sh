@@ -122,6 +122,7 @@ breakdown() {
 printf 'edw --help (libraries loaded, nothing done): %.1f MB; %d libraries linked (ldd)\n' \
     "$(awk '{print $1 / 1024}' "$OUT/help.rss")" "$(ldd "$EDW" | grep -c '=>')"
 for m in "$(dirname "$EDW")"/edw-*.so; do
+    [[ -e $m ]] || continue # a build without modules
     printf '  module %s: %d more libraries when loaded\n' "$(basename "$m")" \
         "$(comm -13 <(ldd "$EDW" | awk '/=>/ {print $1}' | sort) <(ldd "$m" | awk '/=>/ {print $1}' | sort) | wc -l)"
 done
