@@ -5,9 +5,9 @@
 # source` with a private source list: the machine's apt configuration is not touched), builds
 # it with HTTP and HTTPS only (OpenSSL, zlib; no LDAP, RTMP, SSH, GSSAPI, IDN, PSL, brotli, zstd,
 # HTTP/2) into build/lean-curl, then runs bench/rss.sh for the Azure backend twice: with
-# Debian's libcurl and with the lean one first on LD_LIBRARY_PATH (same edw binary and modules;
-# the dynamic loader warns that the lean library lacks Debian's symbol versions). An evaluation
-# only: edw does not ship this libcurl. Figures only.
+# Debian's libcurl and with the lean one first on edw's LD_LIBRARY_PATH (same binary and
+# modules; the dynamic loader warns that the lean library lacks Debian's symbol versions). An
+# evaluation only: edw does not ship this libcurl. Figures only.
 # Usage: bench/lean_curl.sh [messages=2000] [runs=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +43,4 @@ printf 'lean libcurl: %s (%d libraries with its dependencies; Debian'"'"'s: %d)\
 echo "--- Debian's libcurl"
 bench/rss.sh "$N" "$RUNS" azure
 echo "--- lean libcurl"
-LD_LIBRARY_PATH=$LIB bench/rss.sh "$N" "$RUNS" azure
+RSS_LIBRARY_PATH=$LIB bench/rss.sh "$N" "$RUNS" azure 2> >(grep -v 'no version information' >&2)

@@ -7,6 +7,8 @@
 # bench/sqlite.sh and bench/azure.sh report), and from /proc/PID/smaps sampled every 50 ms at
 # the highest RSS seen: anonymous vs file-backed memory, the number of files mapped and the
 # largest mappings. Also the RSS of `edw --help` (libraries loaded, nothing done). Figures only.
+# RSS_LIBRARY_PATH, when set, becomes LD_LIBRARY_PATH of the measured edw processes only (to
+# try other builds of a library: bench/lean_curl.sh).
 # Usage: bench/rss.sh [messages=20000] [runs=3] [backends=sqlite,azure,aws]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,8 @@ export NODE_NO_WARNINGS=1 EDW_LOG_LEVEL=warn
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build build/bench -j 2 >/dev/null
 EDW=$PWD/build/bench/edw
+LIBPATH=()
+[[ -z ${RSS_LIBRARY_PATH:-} ]] || LIBPATH=(LD_LIBRARY_PATH="$RSS_LIBRARY_PATH")
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 up() { for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
@@ -91,7 +95,7 @@ fill() {
 measure() {
     local tag=$1 peak=0 r kid=""
     shift
-    env "$@" /usr/bin/time -f %M -o "$OUT/$tag.rss" "$EDW" consume --exit-when-idle 1 >/dev/null &
+    env "$@" "${LIBPATH[@]}" /usr/bin/time -f %M -o "$OUT/$tag.rss" "$EDW" consume --exit-when-idle 1 >/dev/null &
     local tp=$!
     while kill -0 "$tp" 2>/dev/null; do
         [[ -n $kid ]] || read -r kid _ <"/proc/$tp/task/$tp/children" 2>/dev/null || true
@@ -118,13 +122,14 @@ breakdown() {
     head -n 8 <<<"$per" | awk '{printf " %s %.2f", $2, $1 / 1024} END {print ""}'
 }
 
-/usr/bin/time -f %M -o "$OUT/help.rss" "$EDW" --help >/dev/null
+env "${LIBPATH[@]}" /usr/bin/time -f %M -o "$OUT/help.rss" "$EDW" --help >/dev/null
 printf 'edw --help (libraries loaded, nothing done): %.1f MB; %d libraries linked (ldd)\n' \
     "$(awk '{print $1 / 1024}' "$OUT/help.rss")" "$(ldd "$EDW" | grep -c '=>')"
 for m in "$(dirname "$EDW")"/edw-*.so; do
     [[ -e $m ]] || continue # a build without modules
     printf '  module %s: %d more libraries when loaded\n' "$(basename "$m")" \
-        "$(comm -13 <(ldd "$EDW" | awk '/=>/ {print $1}' | sort) <(ldd "$m" | awk '/=>/ {print $1}' | sort) | wc -l)"
+        "$(comm -13 <(ldd "$EDW" | awk '/=>/ {print $1}' | sort) \
+            <(env "${LIBPATH[@]}" ldd "$m" 2>/dev/null | awk '/=>/ {print $1}' | sort) | wc -l)"
 done
 [[ $BACKENDS == *aws* ]] && start_aws
 for b in ${BACKENDS//,/ }; do
