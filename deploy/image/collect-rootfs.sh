@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Lay out the minimal runtime root filesystem of the edw image in DEST: the (stripped) binary,
-# exactly the shared libraries the dynamic loader resolves for it (ldd), the loader itself, the
+# its modules (edw-*.so next to it, dlopen'ed for the Azure/AWS backends and /metrics; see
+# include/edw/module.h) in /usr/local/lib/edw, exactly the shared libraries the dynamic loader
+# resolves for the binary and the modules (ldd), the loader itself, the
 # CA bundle libcurl is built to read, and passwd/group entries for the unprivileged user. No
 # shell, no package manager. Used by both deploy/Dockerfile and deploy/image/build-oci.sh, so
 # the two ways of building produce the same files.
@@ -31,9 +33,19 @@ if grep -qa -e __asan_init -e __ubsan_handle "$BIN"; then
     exit 1
 fi
 
-mkdir -p "$DEST"/usr/local/bin "$DEST"/etc/ssl/certs "$DEST"/tmp
+MODULES=("$(dirname "$BIN")"/edw-*.so)
+[[ -e "${MODULES[0]}" ]] || {
+    echo "collect-rootfs: no modules (edw-*.so) next to $BIN" >&2
+    exit 1
+}
+
+mkdir -p "$DEST"/usr/local/bin "$DEST"/usr/local/lib/edw "$DEST"/etc/ssl/certs "$DEST"/tmp
 install -m 0755 "$BIN" "$DEST/usr/local/bin/edw"
 strip --strip-unneeded "$DEST/usr/local/bin/edw"
+for m in "${MODULES[@]}"; do
+    install -m 0644 "$m" "$DEST/usr/local/lib/edw/"
+    strip --strip-unneeded "$DEST/usr/local/lib/edw/$(basename "$m")"
+done
 
 # Every resolved library and the loader, copied to the path the loader will look them up by
 # (symlinks followed, so merged-/usr layouts need no links in the image).
@@ -44,8 +56,10 @@ copy_lib() {
     chmod 0644 "$DEST$path"
 }
 found=0
+declare -A copied=()
 while read -r line; do
     case "$line" in
+    *:) continue ;; # "FILE:" heads each file's list when ldd is given several
     *"=> not found"*)
         echo "collect-rootfs: unresolved library: $line" >&2
         exit 1
@@ -54,9 +68,12 @@ while read -r line; do
     /*) lib=$line ;;
     *) continue ;; # linux-vdso and friends have no file
     esac
-    copy_lib "${lib%% (*}"
+    lib=${lib%% (*}
+    [[ -z "${copied[$lib]:-}" ]] || continue
+    copied[$lib]=1
+    copy_lib "$lib"
     found=$((found + 1))
-done < <(ldd "$BIN")
+done < <(ldd "$BIN" "${MODULES[@]}")
 ((found > 0)) || {
     echo "collect-rootfs: ldd found no libraries (static binary?)" >&2
     exit 1

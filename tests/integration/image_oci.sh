@@ -34,6 +34,7 @@ for sh in bin/sh usr/bin/sh bin/bash bin/busybox usr/bin/apt usr/bin/dpkg; do
     [[ ! -e "$ROOTFS/$sh" ]] || fail "image contains /$sh"
 done
 unexpected=$(cd "$ROOTFS" && find . -type f ! -path ./usr/local/bin/edw ! -path './lib*/*.so*' \
+    ! -path './usr/local/lib/edw/edw-*.so' \
     ! -path './usr/lib*/*.so*' ! -path ./etc/ssl/certs/ca-certificates.crt ! -path ./etc/passwd \
     ! -path ./etc/group ! -path ./etc/nsswitch.conf)
 [[ -z "$unexpected" ]] || fail "unexpected files in the image: $unexpected"
@@ -67,6 +68,14 @@ in_image() {
 
 in_image -- --help | grep -q '^usage: edw COMMAND' || fail "edw --help does not run in the image"
 in_image -- consume --help | grep -q -- '--shutdown-grace' || fail "consume --help in the image"
+# The network backends and the metrics server are modules the binary loads when used: each
+# must load from the image, with the libraries it needs (the AWS backend's first call needs
+# no server: credentials are checked first).
+for m in net httpd; do
+    [[ -f "$ROOTFS/usr/local/lib/edw/edw-$m.so" ]] || fail "image lacks /usr/local/lib/edw/edw-$m.so"
+done
+out=$(in_image EDW_BACKEND=azure -- config --json) || fail "edw config (azure) in the image: $out"
+[[ $(json_get "$out" .azure_credential) != unavailable ]] || fail "edw-net.so does not load: $out"
 
 # smoke_backend NAME ENV=VALUE...: the whole workflow inside the image against one backend.
 # The metrics port is moved off the image default so parallel tests cannot collide on it.

@@ -11,6 +11,7 @@ edw_integration_test(deploy_dry_run 300)
 edw_integration_test(demo 300)
 edw_integration_test(demo_crash 300)
 edw_integration_test(bad_input 120)
+edw_integration_test(modules 120)
 edw_integration_test(chaos_sqlite 600)
 # AWS backend on fauxqs + dynalite (and a loopback STS stand-in), with the AWS SDK for JS v3
 edw_integration_test(aws_e2e 300)
