@@ -35,7 +35,11 @@ export EDW_QUEUE_NAME=pipes EDW_TABLE_NAME=pipesresults
 # Short leases and a longer idle wait, as in azure_competing.sh: a Get that timed out on a
 # loaded machine leaves its messages leased until the lease ends.
 c=$(last_json "$EDW_BIN" consume --pipelines 4 --visibility 10 --exit-when-idle 12)
-assert_eq "$(json_get "$c" .processed)" 800 "processed by four pipelines"
+# At least 800: on a loaded machine a lease can run out before its message is acked, and the
+# message is then processed again (the upsert keeps one row; the row count below is the check).
+processed=$(json_get "$c" .processed)
+((processed >= 800)) || fail "four pipelines processed only $processed of 800"
+((processed == 800)) || log "$((processed - 800)) messages processed twice after a lease ran out"
 v=$(last_json "$EDW_BIN" verify)
 assert_eq "$(json_get "$v" .missing)" 0 "missing after pipelines"
 out=$(last_json "$EDW_BIN" table count)
