@@ -99,6 +99,13 @@ char *edw_entra_token_url(const char *authority_host, const char *tenant_id);
 EDW_NODISCARD enum edw_err edw_read_token_file(const char *path, size_t max, char **out,
                                                struct edw_error *err);
 
+/* The same for any projected token file (Entra's federated token, AWS's web identity token):
+ * `what` names it in errors ("web identity token file"), `open_hint` is appended when it
+ * cannot be opened (" (AWS_WEB_IDENTITY_TOKEN_FILE)", or ""). */
+EDW_NODISCARD enum edw_err edw_read_named_token_file(const char *path, size_t max,
+                                                     const char *what, const char *open_hint,
+                                                     char **out, struct edw_error *err);
+
 /* Parse a token endpoint reply (pure). Accepts the v2 shape ({"access_token","expires_in":
  * number,"refresh_in"?}) and the managed identity shape (expires_in/expires_on as strings).
  * Errors: {"error","error_description":"AADSTS70021: ..."} is reported by HTTP status, error

@@ -15,6 +15,7 @@
 #include "edw/alloc.h"
 #include "edw/log.h"
 #include "edw/timefmt.h"
+#include "edw/token.h"
 
 #define STS_ATTEMPTS 3
 #define FAILED_REFRESH_PAUSE_S 30 /* with valid cached credentials, retry a failed refresh */
@@ -157,35 +158,8 @@ void edw_aws_cred_provider_invalidate(struct edw_aws_cred_provider *p)
 enum edw_err edw_aws_read_token_file(const char *path, size_t max, char **out,
                                      struct edw_error *err)
 {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return edw_error_set(err, EDW_ERR_AUTH, "cannot read web identity token file %s", path);
-    char *buf = edw_xmalloc(max + 1);
-    size_t n = fread(buf, 1, max + 1, f);
-    bool failed = ferror(f) != 0;
-    fclose(f);
-    enum edw_err rc = EDW_OK;
-    if (failed)
-        rc = edw_error_set(err, EDW_ERR_AUTH, "cannot read web identity token file %s", path);
-    else if (n > max)
-        rc = edw_error_set(err, EDW_ERR_AUTH,
-                           "web identity token file %s is larger than %zu bytes", path, max);
-    while (!rc && n > 0 &&
-           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-        n--;
-    if (!rc && n == 0)
-        rc = edw_error_set(err, EDW_ERR_AUTH, "web identity token file %s is empty", path);
-    if (!rc && memchr(buf, '\0', n))
-        rc = edw_error_set(err, EDW_ERR_AUTH, "web identity token file %s is not text", path);
-    if (rc) {
-        edw_aws_wipe(buf, max + 1);
-        free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    return EDW_OK;
+    return edw_read_named_token_file(path, max, "web identity token file",
+                                     " (AWS_WEB_IDENTITY_TOKEN_FILE)", out, err);
 }
 
 bool edw_aws_parse_iso8601(const char *text, int64_t *out)

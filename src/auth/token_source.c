@@ -91,34 +91,31 @@ char *edw_entra_token_url(const char *authority_host, const char *tenant_id)
     return edw_xasprintf("%.*s/%.*s/oauth2/v2.0/token", (int)alen, a, (int)tlen, tenant_id);
 }
 
-enum edw_err edw_read_token_file(const char *path, size_t max, char **out, struct edw_error *err)
+enum edw_err edw_read_named_token_file(const char *path, size_t max, const char *what,
+                                       const char *open_hint, char **out, struct edw_error *err)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return edw_error_set(err, EDW_ERR_AUTH,
-                             "federated token file %s cannot be opened (AZURE_FEDERATED_TOKEN_FILE;"
-                             " is the azure-identity-token volume mounted?)",
-                             path);
+        return edw_error_set(err, EDW_ERR_AUTH, "%s %s cannot be opened%s", what, path,
+                             open_hint);
     char *buf = edw_xmalloc(max + 1);
     size_t n = fread(buf, 1, max + 1, f);
     bool failed = ferror(f) != 0;
     fclose(f);
     enum edw_err rc = EDW_OK;
     if (failed)
-        rc = edw_error_set(err, EDW_ERR_AUTH, "federated token file %s cannot be read", path);
+        rc = edw_error_set(err, EDW_ERR_AUTH, "%s %s cannot be read", what, path);
     else if (n > max)
-        rc = edw_error_set(err, EDW_ERR_AUTH,
-                           "federated token file %s is larger than %zu bytes: not a token", path,
-                           max);
+        rc = edw_error_set(err, EDW_ERR_AUTH, "%s %s is larger than %zu bytes: not a token", what,
+                           path, max);
     while (!rc && n > 0 && isspace((unsigned char)buf[n - 1]))
         n--;
     if (!rc && n == 0)
-        rc = edw_error_set(err, EDW_ERR_AUTH,
-                           "federated token file %s is empty (not yet written by the kubelet?)",
-                           path);
+        rc = edw_error_set(err, EDW_ERR_AUTH, "%s %s is empty (not yet written by the kubelet?)",
+                           what, path);
     if (!rc && memchr(buf, '\0', n))
-        rc = edw_error_set(err, EDW_ERR_AUTH, "federated token file %s is not text", path);
+        rc = edw_error_set(err, EDW_ERR_AUTH, "%s %s is not text", what, path);
     if (rc) {
         explicit_bzero(buf, max + 1);
         free(buf);
@@ -127,6 +124,13 @@ enum edw_err edw_read_token_file(const char *path, size_t max, char **out, struc
     buf[n] = '\0';
     *out = buf;
     return EDW_OK;
+}
+
+enum edw_err edw_read_token_file(const char *path, size_t max, char **out, struct edw_error *err)
+{
+    return edw_read_named_token_file(
+        path, max, "federated token file",
+        " (AZURE_FEDERATED_TOKEN_FILE; is the azure-identity-token volume mounted?)", out, err);
 }
 
 /* Largest magnitude of a time in seconds we accept (about 31700 years): both a lifetime
