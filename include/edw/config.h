@@ -110,7 +110,8 @@ enum edw_setting_type {
     EDW_SET_STRING,
     EDW_SET_SECRET, /* a string never printed: `edw config` shows *** */
     EDW_SET_ENUM,   /* a string from `choices` ("a|b|c") */
-    EDW_SET_INT,    /* long long within [min, max] */
+    EDW_SET_INT,    /* long long within [min, max]; `choices`, when set, is one word that
+                     * stands for 0 (e.g. "auto"), accepted and printed instead of it */
     EDW_SET_DOUBLE, /* double within [min, max] */
     EDW_SET_BOOL,   /* flag without a value; env accepts 1/0/true/false */
 };

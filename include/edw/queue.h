@@ -76,6 +76,11 @@ struct edw_queue_ops {
     unsigned caps;          /* enum edw_queue_cap bits */
     size_t max_send_batch;  /* most bodies one `send` call takes */
     size_t max_recv_batch;  /* most messages one `receive` call returns */
+    /* What `--batch auto` uses (edw/batch.h); 0: EDW_BATCH_FALLBACK (32). The best batch
+     * is where the per-call cost (a transaction, a round trip) stops dominating without
+     * leasing far more than the consumer works on at once. */
+    size_t pref_send_batch;
+    size_t pref_recv_batch;
     size_t max_body_bytes;  /* largest body the service accepts */
 
     enum edw_err (*open)(const struct edw_config *cfg, const struct edw_backend_deps *deps,

@@ -365,6 +365,10 @@ const struct edw_queue_ops edw_sqlite_queue_ops = {
     .caps = EDW_QCAP_EXTEND | EDW_QCAP_DEQUEUE_COUNT | EDW_QCAP_DEPTH,
     .max_send_batch = 1000,
     .max_recv_batch = 1000,
+    /* One write transaction per call, shared by every process on the file: see
+     * docs/BENCHMARKS.md (SQLite) for the figures behind 256. */
+    .pref_send_batch = 256,
+    .pref_recv_batch = 256,
     .max_body_bytes = 16 * 1024 * 1024,
     .open = sq_open,
     .create = sq_create,

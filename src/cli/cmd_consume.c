@@ -7,6 +7,7 @@
 #include "edw/alloc.h"
 
 #include "cli.h"
+#include "edw/batch.h"
 #include "edw/handler.h"
 #include "edw/health.h"
 #include "edw/log.h"
@@ -15,11 +16,14 @@
 /* How often a consumer that serves metrics refreshes the queue-depth gauge. */
 #define DEPTH_INTERVAL_US 5000000
 
-static struct edw_worker_opts opts_from(const struct edw_config *c, bool metrics)
+static struct edw_worker_opts opts_from(const struct edw_cli *cli, const struct edw_handler *h,
+                                        bool metrics)
 {
+    const struct edw_config *c = &cli->cfg;
     struct edw_worker_opts o = {
         .concurrency = (size_t)c->concurrency,
-        .batch = (size_t)c->batch,
+        .batch = edw_batch_receive(cli->backend->queue, c->batch, h->blocking,
+                                   (size_t)c->concurrency),
         .visibility_s = (unsigned)c->visibility_s,
         .max_dequeue = (unsigned)c->max_dequeue,
         .retry_delay_s = (unsigned)c->retry_delay_s,
@@ -33,7 +37,7 @@ static struct edw_worker_opts opts_from(const struct edw_config *c, bool metrics
     return o;
 }
 
-static void report(const struct edw_cli *cli, const struct edw_worker_stats *st)
+static void report(const struct edw_cli *cli, const struct edw_worker_stats *st, size_t batch)
 {
     double rate = st->seconds > 0 ? (double)st->processed / st->seconds : 0;
     printf("processed %llu, poisoned %llu, failed %llu in %.2f s (%.0f msg/s)\n",
@@ -44,12 +48,12 @@ static void report(const struct edw_cli *cli, const struct edw_worker_stats *st)
     if (edw_buf_appendf(&j,
                         "{\"processed\":%llu,\"poisoned\":%llu,\"failed\":%llu,\"seconds\":%.3f,"
                         "\"rate\":%.1f,\"received\":%llu,\"lost_leases\":%llu,\"extended\":%llu,"
-                        "\"released\":%llu,\"backend_errors\":%llu}",
+                        "\"released\":%llu,\"backend_errors\":%llu,\"batch\":%zu}",
                         (unsigned long long)st->processed, (unsigned long long)st->poisoned,
                         (unsigned long long)st->failed, st->seconds, rate,
                         (unsigned long long)st->received, (unsigned long long)st->lost_leases,
                         (unsigned long long)st->extended, (unsigned long long)st->released,
-                        (unsigned long long)st->backend_errors) == EDW_OK)
+                        (unsigned long long)st->backend_errors, batch) == EDW_OK)
         edw_cli_json(cli, &j);
     edw_buf_cleanup(&j);
 }
@@ -106,7 +110,7 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
     struct pipeline *ps = edw_xcalloc(n, sizeof(*ps));
     for (size_t i = 0; i < n; i++) {
         ps[i] = (struct pipeline){
-            .cli = cli, .handler = h, .opts = opts_from(&cli->cfg, metrics)};
+            .cli = cli, .handler = h, .opts = opts_from(cli, h, metrics)};
         if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
             ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
     }
@@ -147,16 +151,18 @@ int edw_cmd_consume(int argc, char **argv)
         goto out;
     }
     struct edw_worker_stats st;
+    size_t batch = opts_from(&cli, h, false).batch;
     edw_info("consume",
-             "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
-             cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,
-             cli.cfg.batch);
+             "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch "
+             "%zu%s)",
+             cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency, batch,
+             cli.cfg.batch == EDW_BATCH_AUTO ? ", auto" : "");
     rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else
         code = EDW_EXIT_OK;
-    report(&cli, &st);
+    report(&cli, &st, batch);
 out:
     /* Served until the pipelines have drained, so scrapes during shutdown see the counters
      * of the work finished in the grace period. */

@@ -16,6 +16,7 @@
 #include "../demo/demo.h"
 #include "../demo/replicas.h"
 #include "cli.h"
+#include "edw/batch.h"
 #include "edw/alloc.h"
 #include "edw/log.h"
 #include "edw/producer.h"
@@ -65,7 +66,7 @@ static void *producer_main(void *arg)
     if (!rc) {
         struct edw_producer_opts opts = {
             .count = (uint64_t)c->messages,
-            .batch = (size_t)c->batch,
+            .batch = edw_batch_send(d->cli->backend->queue, c->batch),
             .run_id = d->run,
             .rate_fn = edw_demo_profile_rate,
             .rate_ctx = &d->profile,
@@ -136,7 +137,10 @@ static char **consumer_argv(const struct edw_config *c)
     ARG("--table", "%s", c->table_name);
     ARG("--handler", "%s", default_handler ? "work:20" : c->handler);
     ARG("--concurrency", "%lld", default_conc ? 4LL : c->concurrency);
-    ARG("--batch", "%lld", c->batch);
+    if (c->batch == EDW_BATCH_AUTO) /* each replica decides with its own handler */
+        ARG("--batch", "%s", "auto");
+    else
+        ARG("--batch", "%lld", c->batch);
     ARG("--visibility", "%lld", c->visibility_s);
     ARG("--max-dequeue", "%lld", c->max_dequeue);
     ARG("--shutdown-grace", "%g", c->shutdown_grace_s);

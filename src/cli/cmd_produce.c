@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "edw/batch.h"
 #include "edw/health.h"
 #include "edw/producer.h"
 
@@ -26,7 +27,7 @@ int edw_cmd_produce(int argc, char **argv)
         .count = (uint64_t)c->count,
         .duration_us = (int64_t)(c->duration_s * 1e6),
         .rate = c->rate,
-        .batch = (size_t)c->batch,
+        .batch = edw_batch_send(cli.backend->queue, c->batch),
         .body_bytes = (size_t)c->body_bytes,
     };
     struct edw_producer_deps deps = {q, s, cli.deps.clock, edw_cli_stop_requested, NULL};
@@ -42,8 +43,11 @@ int edw_cmd_produce(int argc, char **argv)
            (unsigned long long)st.sent, st.seconds, rate);
     struct edw_buf j;
     edw_buf_init(&j, 4096);
-    if (edw_buf_appendf(&j, "{\"run\":\"%s\",\"sent\":%llu,\"seconds\":%.3f,\"rate\":%.1f}",
-                        st.run, (unsigned long long)st.sent, st.seconds, rate) == EDW_OK)
+    if (edw_buf_appendf(&j,
+                        "{\"run\":\"%s\",\"sent\":%llu,\"seconds\":%.3f,\"rate\":%.1f,"
+                        "\"batch\":%zu}",
+                        st.run, (unsigned long long)st.sent, st.seconds, rate,
+                        opts.batch) == EDW_OK)
         edw_cli_json(&cli, &j);
     edw_buf_cleanup(&j);
 close:

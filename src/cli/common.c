@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edw/batch.h"
 #include "edw/clock.h"
 #include "edw/health.h"
 #include "edw/log.h"
@@ -111,6 +112,14 @@ int edw_cli_init(struct edw_cli *cli, unsigned cmd, const char *name, int argc,
     if (!cli->backend) {
         fprintf(stderr, "edw %s: backend '%s' is not available in this build (have: %s)\n",
                 name, cli->cfg.backend, edw_backend_names());
+        return EDW_EXIT_USAGE;
+    }
+    char why[256];
+    if (edw_batch_check(cli->backend->queue, cli->cfg.batch,
+                        (cmd & (EDW_CMD_PRODUCE | EDW_CMD_DEMO)) != 0,
+                        (cmd & (EDW_CMD_CONSUME | EDW_CMD_DEMO)) != 0, why,
+                        sizeof(why)) != EDW_OK) {
+        fprintf(stderr, "edw %s: %s\n", name, why);
         return EDW_EXIT_USAGE;
     }
     cli->deps.clock = edw_clock_system();

@@ -82,6 +82,10 @@ static bool assign(struct edw_config *cfg, const struct edw_setting *s, const ch
             break;
         return true;
     case EDW_SET_INT: {
+        if (s->choices && strcmp(text, s->choices) == 0) {
+            *FIELD(cfg, s, long long) = 0;
+            return true;
+        }
         long long v = strtoll(text, &end, 10);
         if (errno || end == text || *end || (double)v < s->min || (double)v > s->max)
             break;
@@ -107,9 +111,11 @@ static bool assign(struct edw_config *cfg, const struct edw_setting *s, const ch
         ignored = edw_buf_appendf(problems, "%s: '%s' is not a boolean (1/0/true/false)\n",
                                   where, shown);
     else
-        ignored = edw_buf_appendf(problems, "%s: '%s' is not a %s between %g and %g\n", where,
-                                  shown, s->type == EDW_SET_INT ? "whole number" : "number",
-                                  s->min, s->max);
+        ignored = edw_buf_appendf(problems, "%s: '%s' is not %s%sa %s between %g and %g\n",
+                                  where, shown, s->choices ? s->choices : "",
+                                  s->choices ? " or " : "",
+                                  s->type == EDW_SET_INT ? "whole number" : "number", s->min,
+                                  s->max);
     (void)ignored;
     return false;
 }
@@ -317,8 +323,12 @@ static enum edw_err dump_value(const struct edw_config *cfg, const struct edw_se
     }
     case EDW_SET_BOOL:
         return edw_buf_append_str(out, *FIELD(base, s, const bool) ? "true" : "false");
-    case EDW_SET_INT:
-        return edw_buf_appendf(out, "%lld", *FIELD(base, s, const long long));
+    case EDW_SET_INT: {
+        long long v = *FIELD(base, s, const long long);
+        if (v == 0 && s->choices)
+            return edw_buf_appendf(out, json ? "\"%s\"" : "%s", s->choices);
+        return edw_buf_appendf(out, "%lld", v);
+    }
     case EDW_SET_DOUBLE:
         return edw_buf_appendf(out, "%g", *FIELD(base, s, const double));
     }

@@ -49,9 +49,10 @@ const struct edw_setting edw_settings[] = {
      OFF(duration_s), "seconds to send for (0 = until --count)"},
     {"rate", "EDW_RATE", NULL, EDW_SET_DOUBLE, "0", 0, 1e9, NULL, LOAD, OFF(rate),
      "messages per second (0 = as fast as possible; demo: peak of its profile, default 1000)"},
-    {"batch", "EDW_BATCH", NULL, EDW_SET_INT, "32", 1, 1000, NULL,
+    {"batch", "EDW_BATCH", NULL, EDW_SET_INT, "auto", 1, 1000, "auto",
      EDW_CMD_PRODUCE | EDW_CMD_CONSUME | EDW_CMD_DEMO, OFF(batch),
-     "messages per send/receive call"},
+     "messages per send/receive call; auto: the backend's choice (sqlite 256, azure and aws "
+     "32; at most 32 or --concurrency ahead with work:/exec: handlers)"},
     {"concurrency", "EDW_CONCURRENCY", NULL, EDW_SET_INT, "16", 1, 1024, NULL,
      EDW_CMD_PRODUCE | EDW_CMD_CONSUME | EDW_CMD_DEMO, OFF(concurrency),
      "handlers (or requests) in flight per process (demo default: 4)"},
