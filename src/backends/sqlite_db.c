@@ -263,6 +263,8 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
      * SQLite's own page cache small for the same reason (1 MiB). */
     if (!e)
         e = exec(db, "PRAGMA cache_size = -1024", "set cache size", err);
+    if (!e && getenv("XSQ_PRAGMA")) /* EXPERIMENT, remove */
+        e = exec(db, getenv("XSQ_PRAGMA"), "x", err);
     if (!e)
         e = exec(db,
                  strcmp(cfg->sqlite_sync, "full") == 0 ? "PRAGMA synchronous = FULL"

@@ -60,7 +60,7 @@ static void defaults(void **state)
     assert_string_equal(l.cfg.sqlite_path, "./edw.db");
     assert_string_equal(l.cfg.handler, "record");
     assert_int_equal(l.cfg.max_dequeue, 5);
-    assert_int_equal(l.cfg.batch, 32);
+    assert_int_equal(l.cfg.batch, 0); /* auto: the backend chooses (test_batch.c) */
     assert_false(l.cfg.json);
     unload(&l);
 }
@@ -79,6 +79,53 @@ static void env_then_flags(void **state)
     assert_string_equal(l.cfg.queue_name, "samplequeue"); /* the samples' variable name */
     assert_string_equal(l.cfg.sqlite_path, "/x.db");
     unload(&l);
+}
+
+/* --batch takes "auto" (stored as 0) or 1..1000, from the environment or a flag; `edw config`
+ * prints auto back as the word; anything else is one clear problem line. */
+static void batch_auto(void **state)
+{
+    (void)state;
+    struct loaded l;
+    char *env_auto[] = {"EDW_BATCH=auto", NULL};
+    load(&l, EDW_CMD_PRODUCE, env_auto, 0, NULL);
+    assert_int_equal(l.rc, EDW_OK);
+    assert_int_equal(l.cfg.batch, 0);
+    assert_false(edw_config_is_default(&l.cfg, "batch"));
+    struct edw_buf out;
+    edw_buf_init(&out, 1 << 16);
+    assert_int_equal(edw_config_dump(&l.cfg, false, &out), EDW_OK);
+    assert_non_null(strstr(edw_buf_cstr(&out), "batch                    = auto  (env, EDW_BATCH)"));
+    edw_buf_reset(&out);
+    assert_int_equal(edw_config_dump(&l.cfg, true, &out), EDW_OK);
+    assert_non_null(strstr(edw_buf_cstr(&out), "\"batch\":\"auto\""));
+    unload(&l);
+
+    char *env_num[] = {"EDW_BATCH=64", NULL};
+    char *argv_auto[] = {"--batch=auto", NULL};
+    load(&l, EDW_CMD_CONSUME, env_num, 1, argv_auto); /* the flag's auto beats the env's 64 */
+    assert_int_equal(l.rc, EDW_OK);
+    assert_int_equal(l.cfg.batch, 0);
+    unload(&l);
+
+    char *argv_big[] = {"--batch", "1001", NULL};
+    load(&l, EDW_CMD_CONSUME, NULL, 2, argv_big);
+    assert_int_equal(l.rc, EDW_ERR_INVALID);
+    assert_string_equal(edw_buf_cstr(&l.problems),
+                        "option --batch: '1001' is not auto or a whole number between 1 and "
+                        "1000\n");
+    unload(&l);
+
+    char *env_word[] = {"EDW_BATCH=Auto", NULL}; /* the keyword is exact, like enum choices */
+    load(&l, EDW_CMD_DEMO, env_word, 0, NULL);
+    assert_int_equal(l.rc, EDW_ERR_INVALID);
+    assert_non_null(strstr(edw_buf_cstr(&l.problems), "environment EDW_BATCH: 'Auto' is not auto"));
+    unload(&l);
+
+    edw_buf_reset(&out);
+    assert_int_equal(edw_config_usage(EDW_CMD_CONSUME, &out), EDW_OK);
+    assert_non_null(strstr(edw_buf_cstr(&out), "[auto] (env EDW_BATCH)"));
+    edw_buf_cleanup(&out);
 }
 
 static void primary_env_beats_alias(void **state)
@@ -102,7 +149,7 @@ static void one_line_per_problem(void **state)
     const char *p = edw_buf_cstr(&l.problems);
     assert_non_null(strstr(p, "environment EDW_MAX_DEQUEUE: 'zero' is not a whole number"));
     assert_non_null(strstr(p, "environment EDW_BACKNED: unknown setting"));
-    assert_non_null(strstr(p, "option --batch: '0' is not a whole number between 1 and 1000"));
+    assert_non_null(strstr(p, "option --batch: '0' is not auto or a whole number between 1 and 1000"));
     assert_non_null(strstr(p, "option --backend: 'mysql' is not one of sqlite|azure|aws"));
     assert_non_null(strstr(p, "unknown option '--nope'"));
     assert_non_null(strstr(p, "handler 'work:abc'"));
@@ -249,6 +296,7 @@ int main(void)
         cmocka_unit_test(missing_value_and_positionals),
         cmocka_unit_test(cross_field_rules),
         cmocka_unit_test(dump_shows_origin),
+        cmocka_unit_test(batch_auto),
         cmocka_unit_test(secrets_redacted),
         cmocka_unit_test(usage_lists_command_flags),
     };

@@ -3,6 +3,7 @@
 edw_unit_test(buf)
 edw_unit_test(timefmt)
 edw_unit_test(config)
+edw_unit_test(batch)
 edw_unit_test(payload)
 edw_unit_test(token_bucket)
 edw_unit_test(sqlite_queue)
