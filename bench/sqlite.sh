@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Embedded-backend benchmark (issue 2): edw producer + two edw consumers on one SQLite file,
-# against a plain SQLite program doing the same enqueue/claim/upsert/delete work in batches
-# of 32 (bench/peers/plain_sqlite.c), alternated in the same session; plus consumer peak RSS
+# with edw's defaults (--batch auto: the batch each process chose is printed), against a plain
+# SQLite program doing the same enqueue/claim/upsert/delete work in batches of 32
+# (bench/peers/plain_sqlite.c, the issue's yardstick), alternated in the same session; plus
+# consumer peak RSS
 # and the time from process start to the first stored row; CPU time (user + system) per message
 # of all processes, which depends less on other load than throughput does. Prints figures;
 # asserts nothing.
@@ -40,11 +42,13 @@ edw_run() {
     export EDW_SQLITE_PATH=$db
     local t0 t1
     t0=$(date +%s.%N)
-    /usr/bin/time -f "%U %S %M" -o "$OUT/c1" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    /usr/bin/time -f "%U %S %M" -o "$OUT/c1" "$EDW" consume --exit-when-idle "$IDLE" --json \
+        >"$OUT/c1.out" &
     local c1=$!
-    /usr/bin/time -f "%U %S %M" -o "$OUT/c2" "$EDW" consume --exit-when-idle "$IDLE" >/dev/null &
+    /usr/bin/time -f "%U %S %M" -o "$OUT/c2" "$EDW" consume --exit-when-idle "$IDLE" --json \
+        >"$OUT/c2.out" &
     local c2=$!
-    /usr/bin/time -f "%U %S %M" -o "$OUT/p" "$EDW" produce --count "$N" >/dev/null
+    /usr/bin/time -f "%U %S %M" -o "$OUT/p" "$EDW" produce --count "$N" --json >"$OUT/p.out"
     wait "$c1" "$c2"
     t1=$(date +%s.%N)
     "$EDW" verify >/dev/null || { echo "edw verify failed" >&2; exit 1; }
@@ -83,9 +87,18 @@ for ((i = 1; i <= RUNS; i++)); do
     startup_run
 done
 
+# The batch each edw process used (from its --json summary; older builds do not say).
+batch_of() {
+    local b
+    b=$(grep -o '"batch":[0-9]*' "$1" | tail -1 | cut -d: -f2 || true)
+    echo "${b:-unknown}"
+}
 edw=$(median <"$OUT/edw_rates")
 plain=$(median <"$OUT/plain_rates")
-printf 'messages per run            %d (producer + 2 consumers, batch 32, %d runs, medians)\n' "$N" "$RUNS"
+printf 'messages per run            %d (producer + 2 consumers, edw defaults, %d runs, medians)\n' \
+    "$N" "$RUNS"
+printf 'edw batch                   producer %s, consumers %s and %s (plain SQLite: 32)\n' \
+    "$(batch_of "$OUT/p.out")" "$(batch_of "$OUT/c1.out")" "$(batch_of "$OUT/c2.out")"
 printf 'edw end to end              %.0f msg/s\n' "$edw"
 printf 'plain SQLite program        %.0f msg/s\n' "$plain"
 printf 'edw / plain                 %.2f\n' "$(echo "$edw / $plain" | bc -l)"

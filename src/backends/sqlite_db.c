@@ -263,6 +263,13 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
      * SQLite's own page cache small for the same reason (1 MiB). */
     if (!e)
         e = exec(db, "PRAGMA cache_size = -1024", "set cache size", err);
+    /* Savepoint sub-journals and RETURNING's buffered rows in memory, not in temporary files:
+     * each operation of the worker's shared transaction is a savepoint, and a batch of 256
+     * dirties more pages than the 64 KiB a sub-journal keeps in memory before it spills, so
+     * every batch created, wrote and unlinked a temporary file (two thirds of a consumer's
+     * pwrite calls). The memory is a few hundred KiB at most, only during a transaction. */
+    if (!e)
+        e = exec(db, "PRAGMA temp_store = MEMORY", "set temp store", err);
     if (!e && getenv("XSQ_PRAGMA")) /* EXPERIMENT, remove */
         e = exec(db, getenv("XSQ_PRAGMA"), "x", err);
     if (!e)
