@@ -270,8 +270,6 @@ static enum edw_err open_new(const struct edw_config *cfg, sqlite3 **out, struct
      * pwrite calls). The memory is a few hundred KiB at most, only during a transaction. */
     if (!e)
         e = exec(db, "PRAGMA temp_store = MEMORY", "set temp store", err);
-    if (!e && getenv("XSQ_PRAGMA")) /* EXPERIMENT, remove */
-        e = exec(db, getenv("XSQ_PRAGMA"), "x", err);
     if (!e)
         e = exec(db,
                  strcmp(cfg->sqlite_sync, "full") == 0 ? "PRAGMA synchronous = FULL"
