@@ -52,7 +52,7 @@ const struct edw_setting edw_settings[] = {
     {"batch", "EDW_BATCH", NULL, EDW_SET_INT, "auto", 1, 1000, "auto",
      EDW_CMD_PRODUCE | EDW_CMD_CONSUME | EDW_CMD_DEMO, OFF(batch),
      "messages per send/receive call; auto: the backend's choice (sqlite 256, azure and aws "
-     "32; at most 32 or --concurrency ahead with work:/exec: handlers)"},
+     "32; with work:/exec: handlers at most max(32, --concurrency))"},
     {"concurrency", "EDW_CONCURRENCY", NULL, EDW_SET_INT, "16", 1, 1024, NULL,
      EDW_CMD_PRODUCE | EDW_CMD_CONSUME | EDW_CMD_DEMO, OFF(concurrency),
      "handlers (or requests) in flight per process (demo default: 4)"},
