@@ -2,6 +2,7 @@
 # Integration tests: real processes, real files, emulators. Included from tests/CMakeLists.txt.
 edw_integration_test(cli_basics 120)
 edw_integration_test(competing_consumers 600)
+edw_integration_test(batch_auto 60)
 edw_integration_test(sigkill_recovery 600)
 edw_integration_test(sigterm_release 300)
 edw_integration_test(poison 300)
