@@ -147,6 +147,7 @@ int edw_cmd_consume(int argc, char **argv)
         goto out;
     }
     struct edw_worker_stats st;
+    edw_cli_set_shutdown_grace(cli.cfg.shutdown_grace_s);
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,

@@ -7,10 +7,13 @@
 #include "edw/buf.h"
 #include "edw/config.h"
 #include "edw/payload.h"
+#include "edw/shutdown.h"
 
 struct worker_fixture *worker_fixture_new(void)
 {
     struct worker_fixture *f = edw_xcalloc(1, sizeof(*f));
+    /* A stopped worker leaves its deadline, in this fixture's fake time, process-wide. */
+    edw_shutdown_reset();
     fake_clock_init(&f->clock, 1795802400000000LL);
     f->deps.clock = &f->clock.clock;
     struct edw_config cfg;
