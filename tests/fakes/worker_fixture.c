@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "worker_fixture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "edw/alloc.h"
@@ -63,3 +64,17 @@ void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned
     fake_queue_put(g_fake_queue, b.ptr);
     edw_buf_cleanup(&b);
 }
+
+static void failing_run(const struct edw_handler *h, const struct edw_payload *p, const char *body,
+                        size_t len, const atomic_bool *cancel, struct edw_handler_result *out)
+{
+    (void)h;
+    (void)p;
+    (void)body;
+    (void)len;
+    (void)cancel;
+    out->ok = false;
+    snprintf(out->error, sizeof(out->error), "downstream said no");
+}
+
+const struct edw_handler worker_fixture_failing = {.name = "failing", .run = failing_run};
