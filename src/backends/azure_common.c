@@ -660,9 +660,9 @@ static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
     return again;
 }
 
-/* Calls that failed and would be retried but for the shutdown deadline. */
-static void log_no_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
-                         size_t n)
+/* One line about a failed attempt of `call`: "<what>: <the service's error>", with fields. */
+static void log_attempt(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                        enum edw_log_level level, const char *what)
 {
     struct edw_log_field f[] = {
         {"backend", "azure", 0},
@@ -670,24 +670,27 @@ static void log_no_retry(const struct edw_azure_client *c, const struct edw_azur
         {"status", NULL, call->resp.status},
         {"attempt", NULL, (long long)call->attempts},
         {"code", call->err.code[0] ? call->err.code : "-", 0}};
-    EDW_LOG_FIELDS(EDW_LOG_WARN, "azure", f, 5,
-                   "not retried (%zu call%s): shutting down, the grace period ends first: %s", n,
-                   n == 1 ? "" : "s",
+    EDW_LOG_FIELDS(level, "azure", f, 5, "%s: %s", what,
                    call->err.message[0] ? call->err.message : edw_err_str(call->result));
 }
 
 static void log_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
                       int64_t delay_us)
 {
-    struct edw_log_field f[] = {
-        {"backend", "azure", 0},
-        {"operation", edw_op_name(edw_azure_op_of(c->service, call->method, call->path)), 0},
-        {"status", NULL, call->resp.status},
-        {"attempt", NULL, (long long)call->attempts},
-        {"code", call->err.code[0] ? call->err.code : "-", 0}};
-    EDW_LOG_FIELDS(EDW_LOG_INFO, "azure", f, 5, "retrying in %lld ms: %s",
-                   (long long)(delay_us / 1000),
-                   call->err.message[0] ? call->err.message : edw_err_str(call->result));
+    char what[64];
+    snprintf(what, sizeof(what), "retrying in %lld ms", (long long)(delay_us / 1000));
+    log_attempt(c, call, EDW_LOG_INFO, what);
+}
+
+/* `n` calls failed and would be retried but for the shutdown deadline. */
+static void log_no_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                         size_t n)
+{
+    char what[96];
+    snprintf(what, sizeof(what),
+             "not retried (%zu call%s): shutting down, the grace period ends first", n,
+             n == 1 ? "" : "s");
+    log_attempt(c, call, EDW_LOG_WARN, what);
 }
 
 enum edw_op edw_azure_op_of(enum edw_azure_service service, const char *method,
