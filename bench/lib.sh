@@ -39,15 +39,10 @@ bench_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# shellcheck source=scripts/wait_for.sh
+source "$BENCH_ROOT/scripts/wait_for.sh"
 # bench_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 when time runs out.
-bench_wait() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
+bench_wait() { wait_for "$@"; }
 
 bench_http_up() { curl -s -o /dev/null --max-time 1 "$1"; }
 
