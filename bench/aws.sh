@@ -19,42 +19,15 @@ N=${1:-20000}
 RUNS=${2:-3}
 LATENCY_MS=${3:-0}
 IDLE=1 # consumers stop after this much idle time; subtracted from their wall time
-OUT=$(mktemp -d /tmp/edw-bench-aws.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$OUT"
-}
-trap cleanup EXIT
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
-EMU=$PWD/tests/emulators
-[[ -d $EMU/node_modules/fauxqs ]] || (cd "$EMU" && npm ci --no-audit --no-fund --loglevel=error)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_script_init aws
 export NODE_NO_WARNINGS=1 # the peers find the SDK in tests/emulators by their own path
-
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build build/bench -j "$(nproc)" >/dev/null
-EDW=$PWD/build/bench/edw
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-up() { for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
-SQS_PORT=$(port)
-DDB_PORT=$(port)
-node "$EMU/fauxqs.mjs" "$SQS_PORT" >"$OUT/fauxqs.log" 2>&1 &
-FAUXQS=$!
-PIDS+=("$FAUXQS")
-node "$EMU/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$DDB_PORT" --createTableMs 0 \
-    >"$OUT/dynalite.log" 2>&1 &
-DYNALITE=$!
-PIDS+=("$DYNALITE")
-if ! up "http://127.0.0.1:$SQS_PORT/health" || ! up "http://127.0.0.1:$DDB_PORT"; then
-    echo "emulators did not start" >&2
-    exit 1
-fi
+bench_aws_up
 export EDW_BACKEND=aws AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench
 export EDW_LOG_LEVEL=warn
-DIRECT_SQS=http://127.0.0.1:$SQS_PORT
-DIRECT_DDB=http://127.0.0.1:$DDB_PORT
+DIRECT_SQS=$AWS_SQS_URL
+DIRECT_DDB=$AWS_DDB_URL
 CONS_SQS=$DIRECT_SQS
 CONS_DDB=$DIRECT_DDB
 if ((LATENCY_MS > 0)); then
@@ -64,12 +37,12 @@ if ((LATENCY_MS > 0)); then
         [[ $svc == ddb ]] && direct_url=$DIRECT_DDB
         node tests/tools/fault_proxy.mjs --target "$direct_url" --latency-ms "$LATENCY_MS" \
             --lifetime 7200 --port-file "$OUT/$svc.port" --quiet >/dev/null &
-        PIDS+=($!)
+        BENCH_PIDS+=($!)
         for _ in $(seq 300); do [[ -s $OUT/$svc.port ]] && break; sleep 0.1; done
     done
     CONS_SQS=http://127.0.0.1:$(cat "$OUT/sqs.port")
     CONS_DDB=http://127.0.0.1:$(cat "$OUT/ddb.port")
-    up "$CONS_SQS/health"
+    bench_wait 30 bench_http_up "$CONS_SQS/health"
 fi
 direct() { AWS_ENDPOINT_URL_SQS=$DIRECT_SQS AWS_ENDPOINT_URL_DYNAMODB=$DIRECT_DDB "$@"; }
 via() { AWS_ENDPOINT_URL_SQS=$CONS_SQS AWS_ENDPOINT_URL_DYNAMODB=$CONS_DDB "$@"; }

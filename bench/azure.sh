@@ -21,46 +21,23 @@
 # Usage: bench/azure.sh [messages] [runs] [edw consume flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 N=${1:-2000}
 RUNS=${2:-3}
 shift 2 || shift $#
 EXTRA=("$@")
-OUT=$(mktemp -d /tmp/edw-bench-azure.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$OUT"
-}
-trap cleanup EXIT
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
-[[ -d tests/emulators/node_modules/azurite ]] || (cd tests/emulators && npm ci --no-audit --no-fund)
-
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build build/bench -j 2 >/dev/null
-EDW=$ROOT/build/bench/edw
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_script_init azure
 export EDW_LOG_LEVEL=warn EDW_BACKEND=azure
 IDLE=1 # consumers stop after this much idle time; not counted in their rates
 VIS=10  # lease seconds: short, so messages of a lost reply come back soon
-KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-port_of() { sed -n "s|.*$1 service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p" "$2"; }
 
 # Fresh Azurite with N messages waiting in edw-messages; sets QP/TP and the connection string.
 fresh() {
-    if [[ -n "${AZ_PID:-}" ]]; then
-        kill "$AZ_PID" 2>/dev/null || true
-        wait "$AZ_PID" 2>/dev/null || true
-    fi
-    : >"$OUT/azurite.log"
-    tests/emulators/azurite.sh >"$OUT/azurite.log" 2>&1 &
-    AZ_PID=$!
-    PIDS+=("$AZ_PID")
-    for _ in $(seq 100); do grep -q "Table service is successfully" "$OUT/azurite.log" && break; sleep 0.1; done
-    QP=$(port_of Queue "$OUT/azurite.log")
-    TP=$(port_of Table "$OUT/azurite.log")
-    export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY;QueueEndpoint=http://127.0.0.1:$QP/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TP/devstoreaccount1"
+    bench_azurite_up
+    QP=$AZ_QP
+    TP=$AZ_TP
+    export AZURE_STORAGE_CONNECTION_STRING=$AZ_CONN
     "$EDW" queue create >/dev/null
     "$EDW" table create >/dev/null
     "$EDW" produce --count "$N" --batch 100 >/dev/null
@@ -100,7 +77,7 @@ read -ra CURL_LIBS < <(pkg-config --libs libcurl)
 cc -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -o "$OUT/transport_cpu" bench/peers/transport_cpu.c \
     build/bench/libedw_core.a "${CURL_LIBS[@]}" -lcrypto -ljansson -lexpat -lsqlite3 -lmicrohttpd -lpthread -lm
 node bench/peers/instant_server.mjs >"$OUT/instant.json" &
-PIDS+=($!)
+BENCH_PIDS+=($!)
 for _ in $(seq 50); do [[ -s "$OUT/instant.json" ]] && break; sleep 0.1; done
 TRANSPORT_US=$("$OUT/transport_cpu" "$(jq .port "$OUT/instant.json")" 300 32)
 
@@ -125,7 +102,7 @@ delayed_run() { # name delay_ms [flags...]
     local p1=$!
     node bench/peers/delay_proxy.mjs "$TP" "$ms" >"$OUT/pt.json" &
     local p2=$!
-    PIDS+=("$p1" "$p2")
+    BENCH_PIDS+=("$p1" "$p2")
     for _ in $(seq 50); do [[ -s "$OUT/pq.json" && -s "$OUT/pt.json" ]] && break; sleep 0.1; done
     EDW_AZURE_QUEUE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pq.json")/devstoreaccount1"
     EDW_AZURE_TABLE_ENDPOINT="http://127.0.0.1:$(jq .port "$OUT/pt.json")/devstoreaccount1"

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Helpers for bench/run: background processes stopped by pid, free loopback ports, measured runs
-# (wall time, CPU, peak RSS) and result records (one JSON object per line in $RESULTS).
-# Sourced, not run. Expects OUT (a scratch directory) and RESULTS (the .jsonl file) to be set.
+# Helpers for bench/run and the stand-alone bench scripts (bench/aws.sh, azure.sh, rss.sh):
+# background processes stopped by pid, free loopback ports, the emulators, the Release build,
+# measured runs (wall time, CPU, peak RSS) and result records (one JSON object per line in
+# $RESULTS). Sourced, not run. Expects OUT (a scratch directory; bench_script_init makes one)
+# and, for bench_rec, RESULTS (the .jsonl file) to be set.
 
 BENCH_PIDS=()
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+EMU=$BENCH_ROOT/tests/emulators
+# Azurite's documented development account key: public, not a secret.
+BENCH_AZ_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 # bench_bg NAME CMD...: start CMD in the background, stdout+stderr to $OUT/NAME.log; the pid
 # is left in BG_PID and stopped by bench_stop_all.
@@ -33,15 +39,10 @@ bench_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# shellcheck source=scripts/wait_for.sh
+source "$BENCH_ROOT/scripts/wait_for.sh"
 # bench_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 when time runs out.
-bench_wait() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
+bench_wait() { wait_for "$@"; }
 
 bench_http_up() { curl -s -o /dev/null --max-time 1 "$1"; }
 
@@ -114,3 +115,71 @@ bench_rec() {
 bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 bench_calc() { echo "$*" | bc -l; }
+
+# bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW.
+# shellcheck disable=SC2034 # the variables it sets are read by the caller
+bench_build() {
+    cmake -S "$BENCH_ROOT" -B "$BENCH_ROOT/build/bench" -DCMAKE_BUILD_TYPE=Release \
+        -DBUILD_TESTING=OFF >"$OUT/cmake.log"
+    cmake --build "$BENCH_ROOT/build/bench" -j 2 >>"$OUT/cmake.log"
+    EDW=$BENCH_ROOT/build/bench/edw
+}
+
+# bench_script_init NAME: what a stand-alone bench script needs first: a scratch directory
+# OUT (/tmp/edw-bench-NAME.*, removed at exit, when every process started with bench_bg or
+# added to BENCH_PIDS is stopped), GNU time and the emulators installed, and bench_build.
+bench_script_init() {
+    OUT=$(mktemp -d "/tmp/edw-bench-$1.XXXXXX")
+    trap 'bench_stop_all; rm -rf "$OUT"' EXIT
+    command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+    local m
+    for m in azurite fauxqs dynalite; do
+        [[ -d $EMU/node_modules/$m ]] ||
+            { (cd "$EMU" && npm ci --no-audit --no-fund --loglevel=error) && break; }
+    done
+    bench_build
+}
+
+# bench_az_conn QUEUE_PORT TABLE_PORT: the connection string of Azurite's account there.
+bench_az_conn() {
+    echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$BENCH_AZ_KEY;QueueEndpoint=http://127.0.0.1:$1/devstoreaccount1;TableEndpoint=http://127.0.0.1:$2/devstoreaccount1"
+}
+
+# bench_azurite_up: a fresh in-memory Azurite on ports it picks (the previous one, if any, is
+# stopped: Azurite slows down as its store grows); sets AZ_PID, AZ_QP, AZ_TP (its queue and
+# table ports) and AZ_CONN (a connection string for them).
+# shellcheck disable=SC2034 # the variables it sets are read by the caller
+bench_azurite_up() {
+    [[ -z ${AZ_PID:-} ]] || bench_stop "$AZ_PID"
+    AZ_STARTS=$((${AZ_STARTS:-0} + 1))
+    local log=$OUT/azurite-$AZ_STARTS.log # a new file each time: never read an old one's ports
+    bench_bg "azurite-$AZ_STARTS" "$EMU/azurite.sh"
+    AZ_PID=$BG_PID
+    bench_wait 60 grep -q "Table service is successfully listening" "$log" ||
+        { echo "Azurite did not start (see $log)" >&2 && exit 1; }
+    AZ_QP=$(sed -n 's|.*Queue service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    AZ_TP=$(sed -n 's|.*Table service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    AZ_CONN=$(bench_az_conn "$AZ_QP" "$AZ_TP")
+}
+
+# bench_aws_up: fauxqs (SQS, from its library on 127.0.0.1) and dynalite (DynamoDB) on two
+# free loopback ports; sets FAUXQS and DYNALITE (pids), AWS_SQS_URL and AWS_DDB_URL.
+# shellcheck disable=SC2034 # the variables it sets are read by the caller
+bench_aws_up() {
+    local sp dp
+    sp=$(bench_port)
+    dp=$(bench_port)
+    while [[ $dp == "$sp" ]]; do dp=$(bench_port); done
+    bench_bg fauxqs node "$EMU/fauxqs.mjs" "$sp"
+    FAUXQS=$BG_PID
+    bench_bg dynalite node "$EMU/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$dp" \
+        --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
+    DYNALITE=$BG_PID
+    AWS_SQS_URL=http://127.0.0.1:$sp
+    AWS_DDB_URL=http://127.0.0.1:$dp
+    if ! bench_wait 60 bench_http_up "$AWS_SQS_URL/health" ||
+        ! bench_wait 60 bench_http_up "$AWS_DDB_URL"; then
+        echo "the AWS emulators did not start (see $OUT/fauxqs.log, $OUT/dynalite.log)" >&2
+        exit 1
+    fi
+}

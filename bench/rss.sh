@@ -15,57 +15,19 @@ cd "$(dirname "$0")/.."
 N=${1:-20000}
 RUNS=${2:-3}
 BACKENDS=${3:-sqlite,azure,aws}
-OUT=$(mktemp -d /tmp/edw-bench-rss.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$OUT"
-}
-trap cleanup EXIT
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
-EMU=$PWD/tests/emulators
-[[ -d $EMU/node_modules/azurite && -d $EMU/node_modules/fauxqs ]] ||
-    (cd "$EMU" && npm ci --no-audit --no-fund --loglevel=error)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_script_init rss
 export NODE_NO_WARNINGS=1 EDW_LOG_LEVEL=warn
-
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build build/bench -j 2 >/dev/null
-EDW=$PWD/build/bench/edw
 LIBPATH=()
 [[ -z ${RSS_LIBRARY_PATH:-} ]] || LIBPATH=(LD_LIBRARY_PATH="$RSS_LIBRARY_PATH")
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-up() { for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-start_azure() {
-    : >"$OUT/azurite.log"
-    "$EMU/azurite.sh" >"$OUT/azurite.log" 2>&1 &
-    AZ_PID=$!
-    PIDS+=("$AZ_PID")
-    for _ in $(seq 300); do grep -q "Table service is successfully" "$OUT/azurite.log" && break; sleep 0.1; done
-    local q t key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-    q=$(sed -n 's|.*Queue service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p' "$OUT/azurite.log")
-    t=$(sed -n 's|.*Table service is successfully listening at http://127.0.0.1:\([0-9]*\).*|\1|p' "$OUT/azurite.log")
-    AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;QueueEndpoint=http://127.0.0.1:$q/devstoreaccount1;TableEndpoint=http://127.0.0.1:$t/devstoreaccount1"
-}
-
 start_aws() {
-    local sqs ddb
-    sqs=$(port)
-    ddb=$(port)
-    node "$EMU/fauxqs.mjs" "$sqs" >"$OUT/fauxqs.log" 2>&1 &
-    PIDS+=($!)
-    node "$EMU/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$ddb" --createTableMs 0 \
-        >"$OUT/dynalite.log" 2>&1 &
-    PIDS+=($!)
-    if ! up "http://127.0.0.1:$sqs/health" || ! up "http://127.0.0.1:$ddb"; then
-        echo "AWS emulators did not start" >&2
-        exit 1
-    fi
+    bench_aws_up
     AWS_ENV=(AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench
-        AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$sqs" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb")
+        AWS_ENDPOINT_URL_SQS="$AWS_SQS_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_DDB_URL")
 }
 
 # backend_env NAME: the environment of edw for backend NAME, in ENV.
@@ -81,7 +43,7 @@ backend_env() {
 fill() {
     case $1 in
     sqlite) rm -f "$OUT"/rss.db* ;;
-    azure) [[ -z ${AZ_PID:-} ]] || { kill "$AZ_PID"; wait "$AZ_PID" 2>/dev/null || true; }; start_azure ;;
+    azure) bench_azurite_up ;;
     aws) env "${ENV[@]}" "$EDW" queue clear >/dev/null 2>&1 || true ;;
     esac
     backend_env "$1"
@@ -138,7 +100,7 @@ for b in ${BACKENDS//,/ }; do
         for ((i = 1; i <= RUNS; i++)); do
             fill "$b"
             extra=()
-            [[ $metrics == on ]] && extra=(EDW_HTTP_PORT="$(port)" EDW_HTTP_ADDR=127.0.0.1)
+            [[ $metrics == on ]] && extra=(EDW_HTTP_PORT="$(bench_port)" EDW_HTTP_ADDR=127.0.0.1)
             measure "$b.$metrics.$i" "${ENV[@]}" "${extra[@]}"
             cat "$OUT/$b.$metrics.$i.rss" >>"$OUT/$b.$metrics.all"
         done

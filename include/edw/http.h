@@ -71,10 +71,13 @@ struct edw_http_transport {
     void *state;
 };
 
+/* The whole-request timeout when neither the request nor the options set one. */
+#define EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS 30000L
+
 struct edw_http_options {
     const char *ca_file;      /* extra CA bundle (EDW_CA_FILE); NULL: system store */
     long connect_timeout_ms;  /* default 5000 */
-    long request_timeout_ms;  /* default 30000 */
+    long request_timeout_ms;  /* default EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS */
     size_t max_connections;   /* per host; default 64 */
     size_t max_response_bytes; /* default 64 MiB */
 };

@@ -20,6 +20,7 @@
 #include "edw/config.h"
 #include "edw/log.h"
 #include "edw/metrics.h"
+#include "edw/shutdown.h"
 #include "edw/token.h"
 
 /* --- connection settings --- */
@@ -659,8 +660,9 @@ static bool judge(struct edw_azure_client *c, struct edw_azure_call *call)
     return again;
 }
 
-static void log_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
-                      int64_t delay_us)
+/* One line about a failed attempt of `call`: "<what>: <the service's error>", with fields. */
+static void log_attempt(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                        enum edw_log_level level, const char *what)
 {
     struct edw_log_field f[] = {
         {"backend", "azure", 0},
@@ -668,9 +670,27 @@ static void log_retry(const struct edw_azure_client *c, const struct edw_azure_c
         {"status", NULL, call->resp.status},
         {"attempt", NULL, (long long)call->attempts},
         {"code", call->err.code[0] ? call->err.code : "-", 0}};
-    EDW_LOG_FIELDS(EDW_LOG_INFO, "azure", f, 5, "retrying in %lld ms: %s",
-                   (long long)(delay_us / 1000),
+    EDW_LOG_FIELDS(level, "azure", f, 5, "%s: %s", what,
                    call->err.message[0] ? call->err.message : edw_err_str(call->result));
+}
+
+static void log_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                      int64_t delay_us)
+{
+    char what[64];
+    snprintf(what, sizeof(what), "retrying in %lld ms", (long long)(delay_us / 1000));
+    log_attempt(c, call, EDW_LOG_INFO, what);
+}
+
+/* `n` calls failed and would be retried but for the shutdown deadline. */
+static void log_no_retry(const struct edw_azure_client *c, const struct edw_azure_call *call,
+                         size_t n)
+{
+    char what[96];
+    snprintf(what, sizeof(what),
+             "not retried (%zu call%s): shutting down, the grace period ends first", n,
+             n == 1 ? "" : "s");
+    log_attempt(c, call, EDW_LOG_WARN, what);
 }
 
 enum edw_op edw_azure_op_of(enum edw_azure_service service, const char *method,
@@ -730,6 +750,11 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
             edw_http_response_cleanup(&call->resp);
             edw_http_response_init(&call->resp);
             rc = build(c, call, tok.value, &reqs[k]);
+            /* During a shutdown no request may outlast the grace (an unreachable service
+             * would otherwise hold each one for the whole transport timeout). */
+            reqs[k].timeout_ms = edw_shutdown_timeout_ms(edw_clock_mono_us(c->clock),
+                                                         reqs[k].timeout_ms,
+                                                         EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
             reqp[k] = &reqs[k];
             respp[k] = &call->resp;
         }
@@ -742,7 +767,7 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
         if (rc)
             break;
         size_t next = 0;
-        int64_t delay = 0;
+        int64_t delay = 0, first_delay = 0;
         for (size_t k = 0; k < ntodo; k++) {
             struct edw_azure_call *call = &calls[todo[k]];
             if (!judge(c, call))
@@ -753,11 +778,22 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
             if (d > delay)
                 delay = d;
             if (next == 0)
-                log_retry(c, call, d);
+                first_delay = d;
+            todo[next++] = todo[k];
+        }
+        if (next > 0 && !edw_shutdown_may_retry(edw_clock_mono_us(c->clock), delay)) {
+            /* Shutting down, and the grace ends before another try: the calls fail with
+             * what they got (the caller logs it), so the process can exit in time. */
+            log_no_retry(c, &calls[todo[0]], next);
+            break;
+        }
+        for (size_t k = 0; k < next; k++) {
+            struct edw_azure_call *call = &calls[todo[k]];
+            if (k == 0)
+                log_retry(c, call, first_delay);
             edw_metrics_backend_retry("azure", edw_azure_op_of(c->service, call->method,
                                                                call->path),
                                       call->result);
-            todo[next++] = todo[k];
         }
         c->retries += next;
         ntodo = next;

@@ -50,6 +50,9 @@ void edw_cli_install_signals(void);
 bool edw_cli_stop_requested(void *ctx);
 /* How many stop signals have arrived (the demo escalates on each). */
 unsigned edw_cli_stop_count(void);
+/* Let a stop signal start the shutdown deadline (edw/shutdown.h): the signal's time plus
+ * `seconds`. Commands without a grace never call it. */
+void edw_cli_set_shutdown_grace(double seconds);
 /* The number of Ctrl-C after which the process exits at once (default 2). */
 void edw_cli_set_hard_exit_after(unsigned n);
 

@@ -152,6 +152,7 @@ int edw_cmd_consume(int argc, char **argv)
     }
     struct edw_worker_stats st;
     size_t batch = opts_from(&cli, h, false).batch;
+    edw_cli_set_shutdown_grace(cli.cfg.shutdown_grace_s);
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch "
              "%zu%s)",

@@ -11,6 +11,7 @@
 #include "edw/clock.h"
 #include "edw/health.h"
 #include "edw/log.h"
+#include "edw/shutdown.h"
 
 extern char **environ;
 
@@ -18,12 +19,23 @@ extern char **environ;
  * sig_atomic_t is only the former). */
 static atomic_uint s_stop_signals;
 static atomic_uint s_hard_exit_after = 2;
+static _Atomic int64_t s_grace_us = -1; /* < 0: the command has no shutdown grace */
 
 static void on_signal(int sig)
 {
     unsigned n = atomic_fetch_add(&s_stop_signals, 1) + 1;
+    int64_t grace = atomic_load(&s_grace_us);
+    /* The grace counts from the signal, not from when a pipeline notices it (that can be a
+     * backend call later). clock_gettime is async-signal-safe, the deadline a lock-free atomic. */
+    if (n == 1 && grace >= 0)
+        edw_shutdown_set_deadline(edw_clock_mono_us(edw_clock_system()) + grace);
     if (sig == SIGINT && n >= atomic_load(&s_hard_exit_after))
         _exit(130); /* impatient Ctrl-C: leases simply expire and are redelivered */
+}
+
+void edw_cli_set_shutdown_grace(double seconds)
+{
+    atomic_store(&s_grace_us, (int64_t)(seconds * 1e6));
 }
 
 void edw_cli_set_hard_exit_after(unsigned n)

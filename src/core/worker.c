@@ -14,6 +14,7 @@
 #include "edw/log.h"
 #include "edw/metrics.h"
 #include "edw/payload.h"
+#include "edw/shutdown.h"
 #include "edw/timefmt.h"
 #include "pool.h"
 
@@ -198,8 +199,15 @@ static void release(struct worker *w, struct slot **picked, size_t n, unsigned v
     for (size_t i = 0; i < n; i++)
         w->msgs[i] = &picked[i]->msg;
     struct edw_error e = {0}; /* filled for the wrapper's log line */
-    if (edw_queue_extend(w->deps->queue, w->msgs, n, visibility_s, w->results, &e) != EDW_OK)
+    enum edw_err rc = edw_queue_extend(w->deps->queue, w->msgs, n, visibility_s, w->results, &e);
+    if (rc != EDW_OK) {
         w->stats->backend_errors++; /* the leases simply run out instead */
+        if (visibility_s == 0)
+            edw_warn("worker",
+                     "%zu lease(s) not handed back (%s): they return to the queue when they run "
+                     "out (visibility %u s)",
+                     n, e.message[0] ? e.message : edw_err_str(rc), w->opts->visibility_s);
+    }
     for (size_t i = 0; i < n; i++)
         slot_free(picked[i]);
 }
@@ -607,6 +615,12 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
             stopping = true;
             edw_health_pipeline_beat(w->health_id, EDW_PIPE_DRAINING, now_us(w), 0);
             deadline = now_us(w) + o->shutdown_grace_us;
+            /* The grace may have started earlier, at the signal (edw/shutdown.h). Backend
+             * calls retry inside; from now on they must not outlast it. */
+            int64_t signalled = edw_shutdown_deadline_us();
+            if (signalled > 0 && signalled < deadline)
+                deadline = signalled;
+            edw_shutdown_set_deadline(deadline);
             release_queued(w);
             edw_info("worker", "stopping: %zu messages in flight, grace %.1f s",
                      live_slots(w, SLOT_FREE), (double)o->shutdown_grace_us / 1e6);

@@ -408,7 +408,7 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
     if (!t->opts.connect_timeout_ms)
         t->opts.connect_timeout_ms = 5000;
     if (!t->opts.request_timeout_ms)
-        t->opts.request_timeout_ms = 30000;
+        t->opts.request_timeout_ms = EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS;
     if (!t->opts.max_connections)
         t->opts.max_connections = 64;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;

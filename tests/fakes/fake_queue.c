@@ -28,6 +28,10 @@ static void fq_close(void *state)
     struct fake_queue *q = state;
     if (!q)
         return;
+    if (q->snapshot) { /* closed inside a transaction: it never committed */
+        struct edw_error e = {0};
+        (void)fake_txn(q, EDW_TXN_ROLLBACK, &e);
+    }
     for (size_t i = 0; i < q->n; i++) {
         free(q->msgs[i].body);
         free(q->msgs[i].poison_reason);
@@ -245,4 +249,6 @@ const struct edw_queue_ops fake_queue_ops = {
     .peek = fq_peek,
     .clear = fq_clear,
     .close = fq_close,
+    .txn_domain = fake_txn_domain,
+    .txn = fake_txn,
 };

@@ -41,6 +41,13 @@ struct fake_queue {
     /* a lease that ran out is lost (as when another consumer took the message): ack and extend
      * of it answer EDW_ERR_CONFLICT */
     bool strict_leases;
+    /* One database with `txn_store` (set by fake_txn_share; NULL: no transactions, the
+     * default): txn_domain answers, BEGIN snapshots queue and store, ROLLBACK and a failed
+     * COMMIT restore the snapshot, so nothing done in between happened. */
+    struct fake_store *txn_store;
+    unsigned fail_commit; /* the next N commits fail with `fail_err` (and roll back) */
+    unsigned begins, commits, failed_commits;
+    struct fake_txn_snapshot *snapshot; /* while a transaction is open */
 };
 
 extern const struct edw_queue_ops fake_queue_ops;
@@ -70,11 +77,20 @@ struct fake_store {
     /* a row whose key contains this is refused as invalid, and so is any batch holding it
      * (nothing of it written, like an atomic Azure $batch); NULL: none */
     const char *reject_key;
+    const void *txn_domain; /* set by fake_txn_share */
 };
 
 extern const struct edw_store_ops fake_store_ops;
 extern struct fake_store *g_fake_store;
 
 const struct fake_row *fake_store_find(const struct fake_store *s, const char *key);
+
+/* Make queue `q` and store `s` one database (as SQLite's are): the worker then writes rows,
+ * acks and the next claim in one transaction (fake_txn.c). */
+void fake_txn_share(struct fake_queue *q, struct fake_store *s);
+
+/* fake_txn.c's BEGIN/COMMIT/ROLLBACK and domain, for fake_queue_ops. */
+const void *fake_txn_domain(void *queue_state);
+enum edw_err fake_txn(void *queue_state, enum edw_txn_op op, struct edw_error *err);
 
 #endif

@@ -150,6 +150,11 @@ static enum edw_err fs_run_load(void *state, const char *id, struct edw_run *out
     return EDW_OK;
 }
 
+static const void *fs_txn_domain(void *state)
+{
+    return ((struct fake_store *)state)->txn_domain;
+}
+
 const struct edw_store_ops fake_store_ops = {
     .name = "fake",
     .max_upsert_batch = 100,
@@ -162,4 +167,5 @@ const struct edw_store_ops fake_store_ops = {
     .run_save = fs_run_save,
     .run_load = fs_run_load,
     .close = fs_close,
+    .txn_domain = fs_txn_domain,
 };

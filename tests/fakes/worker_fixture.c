@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "worker_fixture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "edw/alloc.h"
 #include "edw/buf.h"
 #include "edw/config.h"
 #include "edw/payload.h"
+#include "edw/shutdown.h"
 
 struct worker_fixture *worker_fixture_new(void)
 {
     struct worker_fixture *f = edw_xcalloc(1, sizeof(*f));
+    /* A stopped worker leaves its deadline, in this fixture's fake time, process-wide. */
+    edw_shutdown_reset();
     fake_clock_init(&f->clock, 1795802400000000LL);
     f->deps.clock = &f->clock.clock;
     struct edw_config cfg;
@@ -60,3 +64,17 @@ void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned
     fake_queue_put(g_fake_queue, b.ptr);
     edw_buf_cleanup(&b);
 }
+
+static void failing_run(const struct edw_handler *h, const struct edw_payload *p, const char *body,
+                        size_t len, const atomic_bool *cancel, struct edw_handler_result *out)
+{
+    (void)h;
+    (void)p;
+    (void)body;
+    (void)len;
+    (void)cancel;
+    out->ok = false;
+    snprintf(out->error, sizeof(out->error), "downstream said no");
+}
+
+const struct edw_handler worker_fixture_failing = {.name = "failing", .run = failing_run};

@@ -25,6 +25,9 @@ struct worker_fixture {
 struct worker_fixture *worker_fixture_new(void);
 void worker_fixture_free(struct worker_fixture *f);
 
+/* A handler that fails every message with the error "downstream said no". */
+extern const struct edw_handler worker_fixture_failing;
+
 /* Put a producer-format message (`run`-`seq`, stamped now) on the fake queue. */
 void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned seq);
 

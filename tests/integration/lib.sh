@@ -51,14 +51,8 @@ free_port() {
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
+# shellcheck source=../../scripts/wait_for.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/wait_for.sh"
 
 # json_get JSON FIELD: a top-level field of a JSON object (jq path syntax).
 json_get() { jq -r "$2" <<<"$1"; }

@@ -447,3 +447,79 @@ store_rejects_scenario() {
     figures store_rejects "messages=$n stored=$((n - 1)) poisoned=1 deliveries=$n" \
         "reason=\"$reason\""
 }
+
+# The malformed-body corpus (tests/corpus/bad-bodies), sent by a backend's official SDK between
+# good messages. bad_input_begin creates queue `bad` and table `badresults`, loads the corpus
+# into BAD_FILES (at least 25 bodies) and produces 10 good messages; the caller then sends the
+# corpus, listing in BAD_SENT the files the service accepted; bad_input_drain produces 10 more
+# good ones and runs one consumer (idle exit after IDLE seconds): every accepted body must be
+# poisoned, the 20 good ones processed, nothing retried or left in the queue. Sets BAD_OUT
+# (the consumer's summary). The caller checks the poison queue, then calls bad_input_figures.
+BAD_FILES=()
+BAD_SENT=()
+bad_input_begin() {
+    export EDW_QUEUE_NAME=bad EDW_TABLE_NAME=badresults
+    "$EDW_BIN" queue create >/dev/null
+    "$EDW_BIN" table create >/dev/null
+    mapfile -t BAD_FILES < <(find "$EDW_SOURCE_DIR/tests/corpus/bad-bodies" -name '*.txt' | sort)
+    ((${#BAD_FILES[@]} >= 25)) || fail "corpus has only ${#BAD_FILES[@]} bodies"
+    "$EDW_BIN" produce --count 10 >/dev/null
+}
+
+# bad_input_drain MIN_SENT IDLE: see bad_input_begin.
+bad_input_drain() {
+    "$EDW_BIN" produce --count 10 >/dev/null
+    ((${#BAD_SENT[@]} >= $1)) || fail "only ${#BAD_SENT[@]} bodies could be sent"
+    BAD_OUT=$(last_json "$EDW_BIN" consume --exit-when-idle "$2")
+    assert_eq "$(json_get "$BAD_OUT" .poisoned)" "${#BAD_SENT[@]}" "poisoned"
+    assert_eq "$(json_get "$BAD_OUT" .processed)" 20 "good messages processed"
+    assert_eq "$(json_get "$BAD_OUT" .failed)" 0 "nothing retried"
+    assert_eq "$(json_get "$(last_json "$EDW_BIN" queue depth)" .depth)" 0 "nothing left in the queue"
+}
+
+# bad_input_figures SDK: the scenario's figures line and the closing log line.
+bad_input_figures() {
+    local refused=$((${#BAD_FILES[@]} - ${#BAD_SENT[@]}))
+    figures bad_input "sent_with=$1 corpus=${#BAD_FILES[@]} sent=${#BAD_SENT[@]}" \
+        "refused_at_send=$refused poisoned=$(json_get "$BAD_OUT" .poisoned)" \
+        "poisoned_with_reason=${#BAD_SENT[@]} good=20 good_processed=$(json_get "$BAD_OUT" .processed)" \
+        "retried=$(json_get "$BAD_OUT" .failed) lost=0"
+    log "ok: ${#BAD_SENT[@]} poisoned intact with a reason, $refused refused at send"
+}
+
+# Faults, then a store outage, for a cloud backend whose queue and store services are reached at
+# QUEUE_URL and STORE_URL (the emulators). The caller defines use_names (see fault_scenario) and
+# `proxied_env QUEUE_URL STORE_URL`, which sets PROXIED_ENV to an env command prefix that points
+# edw at those two services (for Azure, at the account on each). faults_then_outage N
+# QUEUE_URL STORE_URL [CONSUME_ARGS...]: fault proxies fail 10 % of requests (2 % each: 500, 503
+# with Retry-After, reset before the service sees the request, reset after it acted, truncated
+# answer) in front of both services for fault_scenario; then the store is down for a while and
+# comes back (store_outage_scenario).
+faults_then_outage() {
+    local n=$1 queue_url=$2 store_url=$3 queue_faulty store_faulty
+    shift 3
+    local rates=(--error-500 0.02 --error-503 0.02 --retry-after 1 --reset 0.02 --reset-after 0.02
+        --truncate 0.02)
+    start_fault_proxy queue-faults "$queue_url" "${rates[@]}" --seed 7
+    queue_faulty=$PROXY_URL
+    start_fault_proxy store-faults "$store_url" "${rates[@]}" --seed 8
+    store_faulty=$PROXY_URL
+    DIRECT_ENV=(env)
+    proxied_env "$queue_faulty" "$store_faulty"
+    # shellcheck disable=SC2034 # used by name (fault_scenario)
+    FAULTY_ENV=("${PROXIED_ENV[@]}")
+    fault_scenario "$n" FAULTY_ENV "$@"
+    log "proxy in front of the queue service: $(proxy_stats "$queue_faulty")"
+    log "proxy in front of the store: $(proxy_stats "$store_faulty")"
+
+    log "the store down for a while, then back"
+    start_fault_proxy store-outage "$store_url"
+    proxied_env "$queue_url" "$PROXY_URL"
+    # shellcheck disable=SC2034 # used by name (store_outage_scenario)
+    OUTAGE_ENV=("${PROXIED_ENV[@]}")
+    use_names outage
+    direct "$EDW_BIN" queue create >/dev/null
+    direct "$EDW_BIN" table create >/dev/null
+    store_outage_scenario OUTAGE_ENV "$PROXY_URL" --visibility 3
+    log "ok"
+}

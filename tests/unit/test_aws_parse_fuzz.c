@@ -21,61 +21,31 @@
 #include "edw/aws_credentials.h"
 #include "edw/log.h"
 #include "edw/sigv4.h"
+#include "fuzz_mutate.h"
 
 #define ROUNDS 4000
 
-static uint64_t s_rng = 0x2545f4914f6cdd1dULL;
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static const char s_odd[] = "{}[]<>\"\\:,&;#\x00\xff\xc3";
+static struct fuzz_mutator s_fuzz = {xorshift, 0x2545f4914f6cdd1dULL, s_odd, sizeof(s_odd) - 1,
+                                     16};
 
 static uint64_t next(void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return fuzz_next(&s_fuzz);
 }
 
 /* A mutated copy of `seed` (caller frees); `*len` is its length. */
 static char *mutate(const char *seed, size_t *len)
 {
-    size_t n = strlen(seed);
-    char *b = edw_xmalloc(2 * n + 64);
-    memcpy(b, seed, n);
-    int edits = 1 + (int)(next() % 4);
-    for (int e = 0; e < edits; e++) {
-        size_t pos = n ? next() % n : 0;
-        switch (next() % 5) {
-        case 0: /* flip a bit */
-            if (n)
-                b[pos] = (char)(b[pos] ^ (1 << (next() % 8)));
-            break;
-        case 1: /* truncate */
-            n = pos;
-            break;
-        case 2: /* insert a structural or odd byte */
-        {
-            static const char odd[] = "{}[]<>\"\\:,&;#\x00\xff\xc3";
-            memmove(b + pos + 1, b + pos, n - pos);
-            b[pos] = odd[next() % (sizeof(odd) - 1)];
-            n++;
-            break;
-        }
-        case 3: /* duplicate a span */
-        {
-            size_t span = n - pos < 16 ? n - pos : 16;
-            memmove(b + pos + span, b + pos, n - pos);
-            n += span;
-            break;
-        }
-        default: /* overwrite with a digit (numbers in odd places) */
-            if (n)
-                b[pos] = (char)('0' + next() % 10);
-        }
-        if (n > 2 * strlen(seed))
-            break;
-    }
-    b[n] = '\0';
-    *len = n;
-    return b;
+    return fuzz_mutate(&s_fuzz, seed, len);
 }
 
 static const char *const STS_SEED =

@@ -18,58 +18,18 @@
 
 #include "azure_common.h"
 #include "edw/alloc.h"
+#include "fuzz_mutate.h"
 
 #define ROUNDS 3000
 
-static uint64_t s_rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t next(void)
-{
-    return edw_azure_rand(&s_rng);
-}
+static const char s_odd[] = "<>/&;#'\"{}[]:,=%?\r\n\x00\xff\xc3\xef";
+static struct fuzz_mutator s_fuzz = {edw_azure_rand, 0x9e3779b97f4a7c15ULL, s_odd,
+                                     sizeof(s_odd) - 1, 24};
 
 /* A mutated copy of `seed` (caller frees), NUL-terminated; `*len` excludes the NUL. */
 static char *mutate(const char *seed, size_t *len)
 {
-    size_t n = strlen(seed), room = 2 * n + 64;
-    char *b = edw_xmalloc(room + 1);
-    memcpy(b, seed, n);
-    int edits = 1 + (int)(next() % 4);
-    for (int e = 0; e < edits; e++) {
-        size_t pos = n ? next() % n : 0;
-        switch (next() % 5) {
-        case 0: /* flip a bit */
-            if (n)
-                b[pos] = (char)(b[pos] ^ (1 << (next() % 8)));
-            break;
-        case 1: /* truncate */
-            n = pos;
-            break;
-        case 2: /* insert a structural or odd byte */
-            if (n + 1 <= room) {
-                static const char odd[] = "<>/&;#'\"{}[]:,=%?\r\n\x00\xff\xc3\xef";
-                memmove(b + pos + 1, b + pos, n - pos);
-                b[pos] = odd[next() % (sizeof(odd) - 1)];
-                n++;
-            }
-            break;
-        case 3: /* duplicate a span */
-        {
-            size_t span = n - pos < 24 ? n - pos : 24;
-            if (n + span <= room) {
-                memmove(b + pos + span, b + pos, n - pos);
-                n += span;
-            }
-            break;
-        }
-        default: /* a digit in an odd place */
-            if (n)
-                b[pos] = (char)('0' + next() % 10);
-        }
-    }
-    b[n] = '\0';
-    *len = n;
-    return b;
+    return fuzz_mutate(&s_fuzz, seed, len);
 }
 
 static const char *const MSG_SEED =

@@ -406,24 +406,10 @@ static void worker_counts_agree_with_stats(void **state)
     free(t);
 }
 
-/* A handler that fails every time. */
-static void failing_run(const struct edw_handler *h, const struct edw_payload *p, const char *body,
-                        size_t len, const atomic_bool *cancel, struct edw_handler_result *out)
-{
-    (void)h;
-    (void)p;
-    (void)body;
-    (void)len;
-    (void)cancel;
-    out->ok = false;
-    snprintf(out->error, sizeof(out->error), "no");
-}
-
 static void handler_failures_then_poison(void **state)
 {
     struct worker_fixture *f = *state;
-    struct edw_handler failing = {.name = "failing", .run = failing_run};
-    f->wdeps.handler = &failing;
+    f->wdeps.handler = &worker_fixture_failing;
     worker_fixture_put_good(f, "r", 1);
     assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL), EDW_OK);
     char *t = render();

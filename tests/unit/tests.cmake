@@ -35,3 +35,5 @@ set_tests_properties(unit_azure_parse_fuzz PROPERTIES LABELS "unit;fuzz-smoke")
 # Azure identity: token sources (workload identity, managed identity, cache)
 edw_unit_test(token)
 edw_unit_test(azure_identity)
+# The shutdown deadline: backend retries and timeouts end with the grace
+edw_unit_test(shutdown)
