@@ -29,6 +29,7 @@ target_compile_definitions(test_azure_sharedkey PRIVATE
 edw_unit_test(azure_common)
 edw_unit_test(azure_parse)
 edw_unit_test(azure_backend)
+edw_unit_test(azure_retry_budget)
 edw_unit_test(azure_parse_fuzz)
 set_tests_properties(unit_azure_parse_fuzz PROPERTIES LABELS "unit;fuzz-smoke")
 # Azure identity: token sources (workload identity, managed identity, cache)
