@@ -97,6 +97,16 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
     sum->seconds = s->seconds > sum->seconds ? s->seconds : sum->seconds;
 }
 
+/* --pipelines 0 (the default) picks per backend. SQLite: one, as its writers take turns on
+ * one file lock and a second loop only waits for it. Network backends: two, so one loop's
+ * round trips (receive, upsert, delete) overlap the other's; one loop leaves the service idle
+ * while it waits for each answer in turn (Azurite: 89 % of its ceiling with one, above 100 %
+ * with two; docs/BENCHMARKS.md). More hide more latency at about 1 MB of memory each. */
+static long long default_pipelines(const struct edw_backend *b)
+{
+    return strcmp(b->name, "sqlite") == 0 ? 1 : 2;
+}
+
 /* Run the pipelines; the first one runs on this thread. Returns the first failure. */
 static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
                                   bool metrics, struct edw_worker_stats *sum,
@@ -146,6 +156,8 @@ int edw_cmd_consume(int argc, char **argv)
         code = EDW_EXIT_USAGE;
         goto out;
     }
+    if (cli.cfg.pipelines == 0)
+        cli.cfg.pipelines = default_pipelines(cli.backend);
     struct edw_worker_stats st;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
