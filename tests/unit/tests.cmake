@@ -14,6 +14,7 @@ set_tests_properties(unit_sigv4 PROPERTIES LABELS "unit;vectors")
 edw_unit_test(aws_common)
 edw_unit_test(aws_sqs)
 edw_unit_test(aws_dynamodb)
+edw_unit_test(aws_retry_budget)
 edw_unit_test(sigv4_json)
 target_compile_definitions(test_sigv4_json PRIVATE
     EDW_TEST_VECTORS="${PROJECT_SOURCE_DIR}/tests/vectors")
