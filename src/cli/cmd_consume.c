@@ -101,15 +101,20 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
  * one file lock and a second loop only waits for it. Network backends: two, so one loop's
  * round trips (receive, upsert, delete) overlap the other's; one loop leaves the service idle
  * while it waits for each answer in turn (Azurite: 89 % of its ceiling with one, above 100 %
- * with two; docs/BENCHMARKS.md). More hide more latency at about 1 MB of memory each. */
-static long long default_pipelines(const struct edw_backend *b)
+ * with two; docs/BENCHMARKS.md). Never more than --concurrency: the chosen pipelines share
+ * the --concurrency handlers, so a process still runs at most that many at once (with
+ * --concurrency 1, one job at a time, one pipeline). An explicit --pipelines N gives each
+ * pipeline --concurrency handlers, as before. */
+static long long default_pipelines(const struct edw_backend *b, long long concurrency)
 {
-    return strcmp(b->name, "sqlite") == 0 ? 1 : 2;
+    long long n = strcmp(b->name, "sqlite") == 0 ? 1 : 2;
+    return n < concurrency ? n : concurrency;
 }
 
-/* Run the pipelines; the first one runs on this thread. Returns the first failure. */
+/* Run the pipelines; the first one runs on this thread. Returns the first failure. When
+ * `share` is set the --concurrency handlers are divided among the pipelines. */
 static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
-                                  bool metrics, struct edw_worker_stats *sum,
+                                  bool metrics, bool share, struct edw_worker_stats *sum,
                                   struct edw_error *err)
 {
     size_t n = (size_t)cli->cfg.pipelines;
@@ -117,6 +122,9 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
     for (size_t i = 0; i < n; i++) {
         ps[i] = (struct pipeline){
             .cli = cli, .handler = h, .opts = opts_from(&cli->cfg, metrics)};
+        if (share) /* n <= concurrency: every pipeline gets at least one */
+            ps[i].opts.concurrency = ps[i].opts.concurrency / n +
+                                     (i < ps[i].opts.concurrency % n ? 1 : 0);
         if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
             ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
     }
@@ -156,14 +164,15 @@ int edw_cmd_consume(int argc, char **argv)
         code = EDW_EXIT_USAGE;
         goto out;
     }
-    if (cli.cfg.pipelines == 0)
-        cli.cfg.pipelines = default_pipelines(cli.backend);
+    bool share = cli.cfg.pipelines == 0;
+    if (share)
+        cli.cfg.pipelines = default_pipelines(cli.backend, cli.cfg.concurrency);
     struct edw_worker_stats st;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,
              cli.cfg.batch);
-    rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
+    rc = run_pipelines(&cli, h, srv != NULL, share, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else
