@@ -7,8 +7,8 @@
 #      the leanest client we have (bench/peers/azure_ceiling.c: edw's backend classes driven
 #      directly, 64 requests in flight), and the ceiling for the consumer's work combined
 #      (Azurite is single-threaded, so the times per message add up);
-#   2. edw's consumer (defaults: batch 32; then --pipelines 2 and 4): msg/s, CPU seconds per
-#      1000 messages, peak RSS (/usr/bin/time -v);
+#   2. edw's consumer (defaults: batch 32, two pipelines; then --pipelines 1 and 4): msg/s,
+#      CPU seconds per 1000 messages, peak RSS (/usr/bin/time -v);
 #   3. the JavaScript SDK consumer peer (bench/peers/azure_sdk_consumer.mjs), same figures;
 #   4. both edw variants through a loopback delaying proxy (bench/peers/delay_proxy.mjs), with
 #      0 ms and with 20 ms added to every request: the 0 ms run prices the proxy itself (a
@@ -114,7 +114,7 @@ delayed_run() { # name delay_ms [flags...]
     rm -f "$OUT/pq.json" "$OUT/pt.json"
 }
 
-VARIANTS=("" "--pipelines 2" "--pipelines 4")
+VARIANTS=("" "--pipelines 1" "--pipelines 4")
 for ((i = 1; i <= RUNS; i++)); do
     for v in "${!VARIANTS[@]}"; do
         read -ra flags <<<"${VARIANTS[$v]}"

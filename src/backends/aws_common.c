@@ -340,6 +340,10 @@ enum edw_err edw_aws_client_init(struct edw_aws_client *c, const struct edw_conf
     c->throttle_delay_us = 250000;
     c->max_delay_us = 5000000;
     c->max_hint_us = 2000000;
+    /* The worker renews no lease while a call runs: one call ends within a quarter of the
+     * lease, and its further retries are left to the worker, which renews while it backs off
+     * (as for Azure: tests/unit/test_azure_retry_budget.c). */
+    c->budget_us = cfg->visibility_s > 0 ? cfg->visibility_s * 1000000 / 4 : 0;
     if (getrandom(&c->rng, sizeof(c->rng), 0) != sizeof(c->rng))
         c->rng = (uint64_t)edw_clock_mono_us(c->clock);
     if (!cfg->aws_region || !*cfg->aws_region)
@@ -543,6 +547,7 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
         idx[npending++] = i;
     }
     bool refreshed = false;
+    int64_t start_us = edw_clock_mono_us(c->clock);
     for (unsigned attempt = 0; npending > 0; attempt++) {
         enum edw_err rc = perform_round(c, calls, idx, npending);
         if (rc) {
@@ -570,10 +575,12 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
             edw_aws_cred_provider_invalidate(c->creds);
             refreshed = true;
         }
+        int64_t delay = edw_aws_retry_delay_us(c, attempt, throttled, hint_us);
+        if (c->budget_us > 0 && edw_clock_mono_us(c->clock) - start_us + delay > c->budget_us)
+            break; /* out of time: each call keeps its last (retryable) failure */
         npending = again;
         for (size_t i = 0; i < again; i++)
             edw_aws_note_retries(c, calls[idx[i]].op, 1, calls[idx[i]].rc);
-        int64_t delay = edw_aws_retry_delay_us(c, attempt, throttled, hint_us);
         log_retry(c, &calls[idx[0]], again, attempt + 2, delay);
         edw_clock_sleep_us(c->clock, delay);
     }

@@ -35,6 +35,7 @@ struct edw_aws_client {
     int64_t throttle_delay_us; /* ...or this when the service throttled */
     int64_t max_delay_us;
     int64_t max_hint_us;       /* most of a Retry-After we wait (4 waits stay under 10 s) */
+    int64_t budget_us; /* longest one call may take, waits included (0: no limit; see init) */
     uint64_t requests, retries; /* counters, for tests and benchmarks */
 };
 

@@ -522,7 +522,13 @@ enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_se
         .max_attempts = 5, .base_us = 400000, .cap_us = 8000000,
         /* No lease is renewed while a call sleeps: a longer Retry-After is left to the
          * worker's own backoff, which renews leases while it waits. */
-        .max_retry_after_us = 2000000};
+        .max_retry_after_us = 2000000,
+        /* For the same reason a call ends within a quarter of the lease, retries and all:
+         * the worker renews leases that have less than a third left, so a call that ran
+         * longer (four waits of an outage add up to 3 to 6 s) outlived leases taken 3 s
+         * before; another consumer then got those messages too. Its retries are left to
+         * the worker, which renews leases while it backs off. */
+        .budget_us = cfg->visibility_s > 0 ? cfg->visibility_s * 1000000 / 4 : 0};
     if (getrandom(&c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng))
         c->rng = (uint64_t)edw_clock_mono_us(c->clock) ^ (uint64_t)(uintptr_t)c;
     enum edw_err rc = edw_azure_conn_from_config(cfg, &c->conn, err);
@@ -726,6 +732,7 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
     struct edw_http_response **respp = edw_xcalloc(n ? n : 1, sizeof(*respp));
     size_t ntodo = 0;
     enum edw_err rc = EDW_OK;
+    int64_t start_us = edw_clock_mono_us(c->clock);
     for (size_t i = 0; i < n; i++) {
         calls[i].attempts = 0;
         calls[i].ambiguous = false;
@@ -781,6 +788,9 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
                 first_delay = d;
             todo[next++] = todo[k];
         }
+        if (next > 0 && c->retry.budget_us > 0 &&
+            edw_clock_mono_us(c->clock) - start_us + delay > c->retry.budget_us)
+            next = 0; /* out of time: each call keeps its last (retryable) failure */
         if (next > 0 && !edw_shutdown_may_retry(edw_clock_mono_us(c->clock), delay)) {
             /* Shutting down, and the grace ends before another try: the calls fail with
              * what they got (the caller logs it), so the process can exit in time. */

@@ -72,6 +72,10 @@ struct edw_azure_retry_policy {
     int64_t base_us;       /* first backoff ceiling */
     int64_t cap_us;        /* largest backoff ceiling */
     int64_t max_retry_after_us;
+    /* Longest one perform may take, its requests and waits together, before it gives up and
+     * leaves the retry to the worker (0: no limit). The worker renews no lease while a call
+     * runs, so a call must end well inside the lease: see edw_azure_client_init. */
+    int64_t budget_us;
 };
 
 enum edw_azure_service { EDW_AZURE_QUEUE, EDW_AZURE_TABLE };

@@ -310,8 +310,9 @@ sigterm_scenario() {
     local port consumer t0 rc v
     direct "$EDW_BIN" produce --count 10 >/dev/null
     port=$(free_port)
+    # one pipeline: the counts below are of one loop's leases (network backends default to 2)
     start_bg "$EDW_BIN" consume --json --handler work:3000 --concurrency 1 --batch 10 \
-        --visibility 600 --shutdown-grace 20 --http-port "$port" --http-addr 127.0.0.1 \
+        --pipelines 1 --visibility 600 --shutdown-grace 20 --http-port "$port" --http-addr 127.0.0.1 \
         >"$TEST_DIR/term1.out" 2>"$TEST_DIR/term1.log"
     consumer=$BG_PID
     wait_for 20 depth_is in_flight 10 || fail "the consumer did not lease all ten"

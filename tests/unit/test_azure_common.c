@@ -190,7 +190,7 @@ static void test_classify(void **state)
 static void test_backoff(void **state)
 {
     (void)state;
-    struct edw_azure_retry_policy p = {5, 400000, 8000000, 30000000};
+    struct edw_azure_retry_policy p = {5, 400000, 8000000, 30000000, 0};
     uint64_t rng = 42;
     for (unsigned attempt = 1; attempt <= 8; attempt++) {
         int64_t ceiling = 400000LL << (attempt - 1);
