@@ -129,6 +129,10 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      req->timeout_ms > 0 ? req->timeout_ms : t->opts.request_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Memory: curl allocates this receive buffer per transfer in flight (32 for a batch's
+     * deletes); 16 KiB by default. Our responses are small but for receive's, which then
+     * take a few more reads. See docs/BENCHMARKS.md, "Where the memory goes". */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

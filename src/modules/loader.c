@@ -11,6 +11,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "edw/env_default.h"
 #include "edw/module.h"
 
 struct module_abi_head { /* the first members of every descriptor */
@@ -46,9 +47,18 @@ static bool exe_dir(char *out)
 
 static const void *open_one(const char *path, const char *name, struct edw_error *err)
 {
+    /* GnuTLS comes along with both modules (libcurl -> librtmp; libmicrohttpd) but edw never
+     * uses it, and its library constructor runs gnutls_global_init() at load time unless
+     * GNUTLS_NO_IMPLICIT_INIT is set: about 0.8 MB of resident memory (docs/BENCHMARKS.md).
+     * Set it for the load only (a value the user set wins), so that programs the exec handler
+     * starts get the environment edw was given. The commands load modules from the main
+     * thread before they start any other (while the configuration is checked; when the metrics
+     * server starts), so no other thread reads the environment meanwhile. */
+    bool gnutls_env = edw_env_default_set("GNUTLS_NO_IMPLICIT_INIT", "1");
     /* RTLD_NOW: a module that cannot resolve a symbol fails here, with a message, rather than
      * later in the middle of a batch. RTLD_LOCAL: its libraries stay out of the global scope. */
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    edw_env_default_undo("GNUTLS_NO_IMPLICIT_INIT", gnutls_env);
     if (!h) {
         const char *why = dlerror();
         edw_error_set(err, EDW_ERR_FATAL, "%s", why ? why : path);
