@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The consumer pipeline. Each leased message lives in a slot that moves through
  *   QUEUED (leased, not started) -> RUNNING (handler) -> DONE (result) -> STORED (row durable)
- * and is freed after the ack. Rows and acks are written in batches. The loop is the only
- * thread that talks to the backends; handler threads only touch their own job. */
+ * and is freed after the ack (inside a shared transaction it waits as ACKED until the commit
+ * tells whether the row and the ack happened). Rows and acks are written in batches. The loop is
+ * the only thread that talks to the backends; handler threads only touch their own job. */
 #include "edw/worker.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include "edw/timefmt.h"
 #include "pool.h"
 
-enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE, SLOT_STORED };
+enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE, SLOT_STORED, SLOT_ACKED };
 
 struct slot {
     enum slot_state state;
@@ -28,6 +29,7 @@ struct slot {
     int64_t lease_until_us; /* monotonic */
     int64_t received_us;    /* monotonic */
     bool held;              /* counted in edw_messages_in_flight */
+    bool ack_conflict;      /* ACKED: the lease had moved on (our row is written) */
     char src_stamp[EDW_STAMP_LEN + 1];
     char dest_stamp[EDW_STAMP_LEN + 1];
 };
@@ -40,15 +42,15 @@ struct worker {
     size_t nslots;
     struct edw_pool *pool;
     bool cancelled;
-    bool shared_txn; /* queue and store commit together (same database) */
-    bool store_proven; /* the store has taken a row in this run (see row_refused) */
+    bool shared_txn;          /* queue and store commit together (same database) */
+    bool store_proven;        /* the store has taken a row in this run (see row_refused) */
     int64_t backoff_until_us; /* monotonic; no backend writes before it */
     /* Consecutive failures, for the backoff: of writes (upsert, ack, transaction) and of
      * receives, counted apart so a queue that answers does not reset the backoff of a store
      * that keeps failing (the worker would then retry it every few milliseconds). */
     unsigned failures;
     unsigned recv_failures;
-    int health_id;            /* heartbeat slot (edw/health.h) */
+    int health_id; /* heartbeat slot (edw/health.h) */
     /* Lease renewal looks ahead by the longest recent loop turn (see renew_leases): the
      * longest gap between two renewal checks in the current and the previous window of one
      * visibility timeout. */
@@ -109,8 +111,7 @@ static void log_msg(const struct worker *w, enum edw_log_level level, const stru
 
 /* Quarantine a message with its reason. A lost lease or a failed move just drops our copy:
  * the message stays in the queue and whoever holds it next decides again. */
-static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why,
-                   const char *reason)
+static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why, const char *reason)
 {
     struct edw_error err = {0};
     enum edw_err rc = edw_queue_poison(w->deps->queue, &s->msg, reason, &err);
@@ -149,8 +150,8 @@ static void admit(struct worker *w, struct slot *s, int64_t asked_us)
     }
     if (edw_payload_parse(s->msg.body, s->msg.body_len, o->max_body_bytes, &s->payload, reason,
                           sizeof(reason)) != EDW_OK) {
-        poison(w, s, s->msg.body_len > o->max_body_bytes ? EDW_POISON_TOO_LARGE
-                                                          : EDW_POISON_INVALID_BODY,
+        poison(w, s,
+               s->msg.body_len > o->max_body_bytes ? EDW_POISON_TOO_LARGE : EDW_POISON_INVALID_BODY,
                reason);
         return;
     }
@@ -185,8 +186,7 @@ static void collect_finished(struct worker *w)
 {
     for (size_t i = 0; i < w->nslots; i++) {
         struct slot *s = &w->slots[i];
-        if (s->state == SLOT_RUNNING &&
-            atomic_load_explicit(&s->job.done, memory_order_acquire))
+        if (s->state == SLOT_RUNNING && atomic_load_explicit(&s->job.done, memory_order_acquire))
             s->state = SLOT_DONE;
     }
 }
@@ -260,8 +260,8 @@ static void row_refused(struct worker *w, struct slot *s, const struct edw_row *
                         const struct edw_error *e)
 {
     char reason[400];
-    int len = snprintf(reason, sizeof(reason), "the store refused the row for key '%s': %s",
-                       r->key, e->message[0] ? e->message : edw_err_str(EDW_ERR_INVALID));
+    int len = snprintf(reason, sizeof(reason), "the store refused the row for key '%s': %s", r->key,
+                       e->message[0] ? e->message : edw_err_str(EDW_ERR_INVALID));
     if (e->code[0] && !strstr(e->message, e->code) && len > 0 && (size_t)len < sizeof(reason))
         snprintf(reason + len, sizeof(reason) - (size_t)len, " (%s)", e->code);
     if (w->store_proven || s->msg.dequeue_count >= w->opts->max_dequeue) {
@@ -345,7 +345,26 @@ static void store_done(struct worker *w)
 }
 
 /* STORED -> acked and freed. Only now may the message leave the queue. */
-static void ack_stored(struct worker *w)
+/* The row and the ack of `s` are durable: count it and free the slot. */
+static void settle_acked(struct worker *w, struct slot *s, bool conflict)
+{
+    w->stats->processed++;
+    edw_metrics_stored((double)(now_us(w) - s->received_us) / 1e6,
+                       (double)(s->job.finished_wall_us - s->payload.src_us) / 1e6);
+    if (conflict) {
+        /* Our row is written; the new owner will write the same key again. */
+        w->stats->lost_leases++;
+        edw_metrics_lease_lost(1);
+        log_msg(w, EDW_LOG_INFO, s, NULL, "lease lost before ack; row kept");
+    } else {
+        log_msg(w, EDW_LOG_DEBUG, s, NULL, "row written, message acked");
+    }
+    slot_free(s);
+}
+
+/* Ack the stored rows. Inside a shared transaction (`in_txn`) nothing is durable until the
+ * commit, so the slots wait as ACKED for settle_txn() rather than being counted now. */
+static void ack_stored(struct worker *w, bool in_txn)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->nslots; i++) {
@@ -363,21 +382,34 @@ static void ack_stored(struct worker *w)
         return;
     }
     w->failures = 0;
-    int64_t now = now_us(w);
     for (size_t i = 0; i < n; i++) {
         struct slot *s = w->picked[i];
-        w->stats->processed++;
-        edw_metrics_stored((double)(now - s->received_us) / 1e6,
-                           (double)(s->job.finished_wall_us - s->payload.src_us) / 1e6);
-        if (w->results[i] == EDW_ERR_CONFLICT) {
-            /* Our row is written; the new owner will write the same key again. */
-            w->stats->lost_leases++;
-            edw_metrics_lease_lost(1);
-            log_msg(w, EDW_LOG_INFO, s, NULL, "lease lost before ack; row kept");
+        bool conflict = w->results[i] == EDW_ERR_CONFLICT;
+        if (in_txn) {
+            s->state = SLOT_ACKED;
+            s->ack_conflict = conflict;
         } else {
-            log_msg(w, EDW_LOG_DEBUG, s, NULL, "row written, message acked");
+            settle_acked(w, s, conflict);
         }
-        slot_free(w->picked[i]);
+    }
+}
+
+/* A shared transaction ended: its acked messages are processed if it committed. If it did
+ * not, neither their rows nor their acks happened; the messages stay leased in the queue and
+ * come back when the lease ends (at-least-once), so only our copy is dropped. */
+static void settle_txn(struct worker *w, bool committed)
+{
+    for (size_t i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->state != SLOT_ACKED)
+            continue;
+        if (committed) {
+            settle_acked(w, s, s->ack_conflict);
+        } else {
+            log_msg(w, EDW_LOG_DEBUG, s, NULL,
+                    "commit failed; the message returns after its lease");
+            slot_free(s);
+        }
     }
 }
 
@@ -386,8 +418,7 @@ static void ack_stored(struct worker *w)
  * messages leased in the queue; they come back when the lease ends (at-least-once). */
 static void flush(struct worker *w)
 {
-    bool atomic = w->shared_txn && live_slots(w, SLOT_DONE) > 0 &&
-                  now_us(w) >= w->backoff_until_us;
+    bool atomic = w->shared_txn && live_slots(w, SLOT_DONE) > 0 && now_us(w) >= w->backoff_until_us;
     struct edw_error e = {0};
     enum edw_err rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_BEGIN, &e) : EDW_OK;
     if (rc) {
@@ -395,10 +426,11 @@ static void flush(struct worker *w)
         return;
     }
     store_done(w);
-    ack_stored(w);
+    ack_stored(w, atomic);
     rc = atomic ? edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, &e) : EDW_OK;
     if (rc)
         backend_failed(w, EDW_OP_TRANSACTION, rc);
+    settle_txn(w, rc == EDW_OK);
 }
 
 /* The longest gap between two renewal checks lately (the current and the previous window of
@@ -531,13 +563,14 @@ static size_t flush_and_receive(struct worker *w, enum edw_err *fatal, struct ed
         return 0;
     }
     store_done(w);
-    ack_stored(w);
+    ack_stored(w, true);
     struct edw_msg_batch batch = {0};
     int64_t asked = now_us(w);
     size_t want = receive_want(w);
     if (want > 0)
         fetch(w, want, &batch, fatal, err);
     rc = edw_queue_txn(w->deps->queue, EDW_TXN_COMMIT, &e);
+    settle_txn(w, rc == EDW_OK);
     if (rc) {
         backend_failed(w, EDW_OP_TRANSACTION, rc);
         edw_msg_batch_cleanup(&batch);
@@ -626,8 +659,9 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
                      live_slots(w, SLOT_FREE), (double)o->shutdown_grace_us / 1e6);
         }
         bool combined = w->shared_txn && !stopping;
-        size_t got = stopping ? 0 : combined ? flush_and_receive(w, &fatal, err)
-                                             : receive(w, &fatal, err);
+        size_t got = stopping   ? 0
+                     : combined ? flush_and_receive(w, &fatal, err)
+                                : receive(w, &fatal, err);
         if (fatal)
             break;
         start_queued(w);
@@ -668,9 +702,8 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
     return EDW_OK;
 }
 
-enum edw_err edw_worker_run(const struct edw_worker_deps *deps,
-                            const struct edw_worker_opts *opts, struct edw_worker_stats *stats,
-                            struct edw_error *err)
+enum edw_err edw_worker_run(const struct edw_worker_deps *deps, const struct edw_worker_opts *opts,
+                            struct edw_worker_stats *stats, struct edw_error *err)
 {
     struct worker w = {.deps = deps, .opts = opts, .stats = stats};
     memset(stats, 0, sizeof(*stats));
