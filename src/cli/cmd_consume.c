@@ -101,20 +101,19 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
  * one file lock and a second loop only waits for it. Network backends: two, so one loop's
  * round trips (receive, upsert, delete) overlap the other's; one loop leaves the service idle
  * while it waits for each answer in turn (Azurite: 89 % of its ceiling with one, above 100 %
- * with two; docs/BENCHMARKS.md). Never more than --concurrency: the chosen pipelines share
- * the --concurrency handlers, so a process still runs at most that many at once (with
- * --concurrency 1, one job at a time, one pipeline). An explicit --pipelines N gives each
- * pipeline --concurrency handlers, as before. */
+ * with two; docs/BENCHMARKS.md). Each pipeline runs up to --concurrency handlers, so
+ * --concurrency 1 (one job at a time per process) keeps one pipeline. Dividing the handlers
+ * between the pipelines instead was tried: a pipeline with one handler holds its other leased
+ * messages three times as long, and with receives answered 1 s late under a 2 s lease
+ * (tests/integration/aws_lease_renewal.sh) leases ran out on a loaded machine. */
 static long long default_pipelines(const struct edw_backend *b, long long concurrency)
 {
-    long long n = strcmp(b->name, "sqlite") == 0 ? 1 : 2;
-    return n < concurrency ? n : concurrency;
+    return strcmp(b->name, "sqlite") == 0 || concurrency < 2 ? 1 : 2;
 }
 
-/* Run the pipelines; the first one runs on this thread. Returns the first failure. When
- * `share` is set the --concurrency handlers are divided among the pipelines. */
+/* Run the pipelines; the first one runs on this thread. Returns the first failure. */
 static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
-                                  bool metrics, bool share, struct edw_worker_stats *sum,
+                                  bool metrics, struct edw_worker_stats *sum,
                                   struct edw_error *err)
 {
     size_t n = (size_t)cli->cfg.pipelines;
@@ -122,9 +121,6 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
     for (size_t i = 0; i < n; i++) {
         ps[i] = (struct pipeline){
             .cli = cli, .handler = h, .opts = opts_from(&cli->cfg, metrics)};
-        if (share) /* n <= concurrency: every pipeline gets at least one */
-            ps[i].opts.concurrency = ps[i].opts.concurrency / n +
-                                     (i < ps[i].opts.concurrency % n ? 1 : 0);
         if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
             ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
     }
@@ -164,15 +160,14 @@ int edw_cmd_consume(int argc, char **argv)
         code = EDW_EXIT_USAGE;
         goto out;
     }
-    bool share = cli.cfg.pipelines == 0;
-    if (share)
+    if (cli.cfg.pipelines == 0)
         cli.cfg.pipelines = default_pipelines(cli.backend, cli.cfg.concurrency);
     struct edw_worker_stats st;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch %lld)",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency,
              cli.cfg.batch);
-    rc = run_pipelines(&cli, h, srv != NULL, share, &st, &err);
+    rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else

@@ -72,8 +72,8 @@ const struct edw_setting edw_settings[] = {
      OFF(poll_max_ms), "longest pause between polls of an empty queue (ms)"},
     {"pipelines", "EDW_PIPELINES", NULL, EDW_SET_INT, "0", 0, 64, NULL, WORKER, OFF(pipelines),
      "independent receive/handle/store loops per process (hide network latency), each with "
-     "--concurrency handlers; 0 = per backend: 1 for sqlite, 2 for azure and aws (at most "
-     "--concurrency), sharing the --concurrency handlers"},
+     "--concurrency handlers; 0 = per backend: 1 for sqlite, 2 for azure and aws (1 with "
+     "--concurrency 1)"},
     {"retry-delay", "EDW_RETRY_DELAY", NULL, EDW_SET_INT, "1", 0, 3600, NULL, WORKER,
      OFF(retry_delay_s), "seconds before a failed message is retried (doubles each time)"},
     /* verify */
