@@ -81,6 +81,9 @@ struct edw_queue_ops {
      * leasing far more than the consumer works on at once. */
     size_t pref_send_batch;
     size_t pref_recv_batch;
+    /* Consumer loops per process for `--pipelines 0` with an in-loop handler (0 or 1: one);
+     * more hides round trips of a network service (see cmd_consume.c). */
+    size_t pref_pipelines;
     size_t max_body_bytes;  /* largest body the service accepts */
 
     enum edw_err (*open)(const struct edw_config *cfg, const struct edw_backend_deps *deps,

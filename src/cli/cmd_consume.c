@@ -101,24 +101,26 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
     sum->seconds = s->seconds > sum->seconds ? s->seconds : sum->seconds;
 }
 
-/* --pipelines 0 (the default) picks per backend. SQLite: one, as its writers take turns on
- * one file lock and a second loop only waits for it. Network backends: two, so one loop's
- * round trips (receive, upsert, delete) overlap the other's; one loop leaves the service idle
- * while it waits for each answer in turn (Azurite: 89 % of its ceiling with one, above 100 %
- * with two; docs/BENCHMARKS.md). Never more than --concurrency: the chosen pipelines share
- * the --concurrency handlers, so a process still runs at most that many at once (with
- * --concurrency 1, one job at a time, one pipeline). An explicit --pipelines N gives each
- * pipeline --concurrency handlers, as before. */
-static long long default_pipelines(const struct edw_backend *b, long long concurrency)
+/* --pipelines 0 (the default) picks per backend (edw_queue_ops.pref_pipelines). SQLite: one,
+ * as its writers take turns on one file lock and a second loop only waits for it. Network
+ * backends: two, so one loop's round trips (receive, upsert, delete) overlap the other's; one
+ * loop leaves the service idle while it waits for each answer in turn (Azurite: 89 % of its
+ * ceiling with one, above 100 % with two; docs/BENCHMARKS.md). Each pipeline runs up to
+ * --concurrency handlers, so the second loop is only chosen for handlers that run in the
+ * loop itself (record), where it hides latency: a blocking handler (work, exec) already
+ * overlaps its round trips with its own thread pool, and a second pipeline would double the
+ * jobs a pod sized for --concurrency runs at once. Dividing the handlers between pipelines
+ * was tried: a pipeline with one handler holds its other leased messages three times as
+ * long, and with receives answered 1 s late under a 2 s lease
+ * (tests/integration/aws_lease_renewal.sh) leases ran out on a loaded machine. */
+static long long default_pipelines(const struct edw_backend *b, const struct edw_handler *h)
 {
-    long long n = strcmp(b->name, "sqlite") == 0 ? 1 : 2;
-    return n < concurrency ? n : concurrency;
+    return h->blocking || b->queue->pref_pipelines < 2 ? 1 : (long long)b->queue->pref_pipelines;
 }
 
-/* Run the pipelines; the first one runs on this thread. Returns the first failure. When
- * `share` is set the --concurrency handlers are divided among the pipelines. */
+/* Run the pipelines; the first one runs on this thread. Returns the first failure. */
 static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler *h,
-                                  bool metrics, bool share, struct edw_worker_stats *sum,
+                                  bool metrics, struct edw_worker_stats *sum,
                                   struct edw_error *err)
 {
     size_t n = (size_t)cli->cfg.pipelines;
@@ -126,9 +128,6 @@ static enum edw_err run_pipelines(struct edw_cli *cli, const struct edw_handler 
     for (size_t i = 0; i < n; i++) {
         ps[i] = (struct pipeline){
             .cli = cli, .handler = h, .opts = opts_from(cli, h, metrics)};
-        if (share) /* n <= concurrency: every pipeline gets at least one */
-            ps[i].opts.concurrency = ps[i].opts.concurrency / n +
-                                     (i < ps[i].opts.concurrency % n ? 1 : 0);
         if (i > 0 && pthread_create(&ps[i].thread, NULL, pipeline_main, &ps[i]) != 0)
             ps[i].rc = edw_error_set(&ps[i].err, EDW_ERR_FATAL, "cannot start pipeline %zu", i);
     }
@@ -168,9 +167,8 @@ int edw_cmd_consume(int argc, char **argv)
         code = EDW_EXIT_USAGE;
         goto out;
     }
-    bool share = cli.cfg.pipelines == 0;
-    if (share)
-        cli.cfg.pipelines = default_pipelines(cli.backend, cli.cfg.concurrency);
+    if (cli.cfg.pipelines == 0)
+        cli.cfg.pipelines = default_pipelines(cli.backend, h);
     struct edw_worker_stats st;
     size_t batch = opts_from(&cli, h, false).batch;
     edw_cli_set_shutdown_grace(cli.cfg.shutdown_grace_s);
@@ -179,7 +177,7 @@ int edw_cmd_consume(int argc, char **argv)
              "%zu%s)",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency, batch,
              cli.cfg.batch == EDW_BATCH_AUTO ? ", auto" : "");
-    rc = run_pipelines(&cli, h, srv != NULL, share, &st, &err);
+    rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);
     else

@@ -71,10 +71,10 @@ const struct edw_setting edw_settings[] = {
      WORKER, OFF(max_body_bytes), "larger bodies are poisoned"},
     {"poll-max", "EDW_POLL_MAX_MS", NULL, EDW_SET_INT, "500", 1, 60000, NULL, WORKER,
      OFF(poll_max_ms), "longest pause between polls of an empty queue (ms)"},
-    {"pipelines", "EDW_PIPELINES", NULL, EDW_SET_INT, "0", 0, 64, NULL, WORKER, OFF(pipelines),
+    {"pipelines", "EDW_PIPELINES", NULL, EDW_SET_INT, "auto", 1, 64, "auto", WORKER,
+     OFF(pipelines),
      "independent receive/handle/store loops per process (hide network latency), each with "
-     "--concurrency handlers; 0 = per backend: 1 for sqlite, 2 for azure and aws (at most "
-     "--concurrency), sharing the --concurrency handlers"},
+     "--concurrency handlers; auto: 2 for azure and aws with the record handler, else 1"},
     {"retry-delay", "EDW_RETRY_DELAY", NULL, EDW_SET_INT, "1", 0, 3600, NULL, WORKER,
      OFF(retry_delay_s), "seconds before a failed message is retried (doubles each time)"},
     /* verify */
