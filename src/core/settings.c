@@ -55,7 +55,7 @@ const struct edw_setting edw_settings[] = {
      "32; with work:/exec: handlers at most max(32, --concurrency))"},
     {"concurrency", "EDW_CONCURRENCY", NULL, EDW_SET_INT, "16", 1, 1024, NULL,
      EDW_CMD_PRODUCE | EDW_CMD_CONSUME | EDW_CMD_DEMO, OFF(concurrency),
-     "handlers (or requests) in flight per process (demo default: 4)"},
+     "handlers (or requests) in flight per pipeline (demo default: 4)"},
     {"body-bytes", "EDW_BODY_BYTES", NULL, EDW_SET_INT, "0", 0, 1048576, NULL, EDW_CMD_PRODUCE,
      OFF(body_bytes), "pad each produced body to this size (0 = no padding)"},
     /* consume */
