@@ -9,6 +9,14 @@
 
 #include "edw/http.h"
 
+/* Azurite's documented development account key (public, not a secret), and a connection
+ * string for it whose endpoints only the fake transport answers. */
+#define FAKE_AZURITE_KEY                                                                           \
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+#define FAKE_AZURE_CONN                                                                            \
+    "AccountName=devstoreaccount1;AccountKey=" FAKE_AZURITE_KEY                                    \
+    ";QueueEndpoint=http://fakeq/devstoreaccount1;TableEndpoint=http://faket/devstoreaccount1"
+
 struct fake_azure_http_sent {
     char method[16];
     char *url;

@@ -19,14 +19,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TEST_DIR/key.pem" -out "$TES
     fail "openssl could not make a certificate"
 
 # Azurite, OAuth basic over HTTPS
-start_bg "$EDW_EMULATORS_DIR/azurite.sh" --oauth basic --cert "$TEST_DIR/cert.pem" \
-    --key "$TEST_DIR/key.pem" >"$TEST_DIR/azurite.log" 2>&1
-wait_for 60 grep -q "Table service is successfully listening" "$TEST_DIR/azurite.log" ||
-    fail "Azurite did not start: $(cat "$TEST_DIR/azurite.log")"
-port_of() { sed -n "s|.*$1 service is successfully listening at https://127.0.0.1:\([0-9]*\).*|\1|p" "$TEST_DIR/azurite.log" | head -n 1; }
-qport=$(port_of Queue)
-tport=$(port_of Table)
-[[ -n "$qport" && -n "$tport" ]] || fail "Azurite is not on https: $(cat "$TEST_DIR/azurite.log")"
+start_azurite --oauth basic --cert "$TEST_DIR/cert.pem" --key "$TEST_DIR/key.pem"
+qport=$AZ_QUEUE_PORT
+tport=$AZ_TABLE_PORT
 
 # The Entra stand-in
 ED="$TEST_DIR/entra"

@@ -32,18 +32,9 @@ cat "$P/leaf.pem" "$P/int.pem" >"$P/chain.pem"
 ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/other.key" -out "$P/other.pem" -days 2 \
     -subj /CN=edw-test-other
 
-start_bg "$EDW_EMULATORS_DIR/azurite.sh" --cert "$P/chain.pem" --key "$P/leaf.key" \
-    >"$TEST_DIR/azurite.log" 2>&1
-wait_for 60 grep -q "Table service is successfully listening" "$TEST_DIR/azurite.log" ||
-    fail "Azurite did not start: $(cat "$TEST_DIR/azurite.log")"
-port_of() { sed -n "s|.*$1 service is successfully listening at https://127.0.0.1:\([0-9]*\).*|\1|p" "$TEST_DIR/azurite.log" | head -n 1; }
-qport=$(port_of Queue)
-tport=$(port_of Table)
-[[ -n "$qport" && -n "$tport" ]] || fail "Azurite is not on https: $(cat "$TEST_DIR/azurite.log")"
+start_azurite --cert "$P/chain.pem" --key "$P/leaf.key"
 unset GNUTLS_NO_IMPLICIT_INIT
-export EDW_BACKEND=azure EDW_QUEUE_NAME=tlsq EDW_TABLE_NAME=tlsrows
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;QueueEndpoint=https://127.0.0.1:$qport/$AZURITE_ACCOUNT;TableEndpoint=https://127.0.0.1:$tport/$AZURITE_ACCOUNT;"
-log "azurite https queue $qport table $tport"
+export EDW_QUEUE_NAME=tlsq EDW_TABLE_NAME=tlsrows
 
 # Untrusted: the chain ends at a root edw was not given
 set +e

@@ -22,10 +22,8 @@
 extern const struct edw_queue_ops edw_azure_queue_ops;
 extern const struct edw_store_ops edw_azure_table_ops;
 
-#define KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-#define CONN                                                                                       \
-    "AccountName=devstoreaccount1;AccountKey=" KEY ";QueueEndpoint=http://fakeq/devstoreaccount1;" \
-    "TableEndpoint=http://faket/devstoreaccount1"
+#define KEY FAKE_AZURITE_KEY
+#define CONN FAKE_AZURE_CONN
 #define MSG_XML(id, receipt, count, text)                                                          \
     "<QueueMessage><MessageId>" id "</MessageId><InsertionTime>Fri, 27 Nov 2026 17:55:20 GMT"      \
     "</InsertionTime><PopReceipt>" receipt "</PopReceipt><DequeueCount>" count                     \

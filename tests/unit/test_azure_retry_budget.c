@@ -25,10 +25,7 @@
 extern const struct edw_queue_ops edw_azure_queue_ops;
 extern const struct edw_store_ops edw_azure_table_ops;
 
-#define KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-#define CONN                                                                                       \
-    "AccountName=devstoreaccount1;AccountKey=" KEY ";QueueEndpoint=http://fakeq/devstoreaccount1;" \
-    "TableEndpoint=http://faket/devstoreaccount1"
+#define CONN FAKE_AZURE_CONN
 
 struct env {
     struct fake_clock fc;

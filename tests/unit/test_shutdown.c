@@ -20,10 +20,7 @@
 
 extern const struct edw_queue_ops edw_azure_queue_ops;
 
-#define CONN                                                                                       \
-    "AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2"  \
-    "UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;QueueEndpoint=http://fakeq/devstoreaccount1;"           \
-    "TableEndpoint=http://faket/devstoreaccount1"
+#define CONN FAKE_AZURE_CONN
 
 static int reset(void **state)
 {
