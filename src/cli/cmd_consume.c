@@ -109,13 +109,18 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
  * --concurrency handlers, so the second loop is only chosen for handlers that run in the
  * loop itself (record), where it hides latency: a blocking handler (work, exec) already
  * overlaps its round trips with its own thread pool, and a second pipeline would double the
- * jobs a pod sized for --concurrency runs at once. Dividing the handlers between pipelines
+ * jobs a pod sized for --concurrency runs at once. With --concurrency 1 (one message at a
+ * time: the ScaledJob pod of docs/deploy-aks.md) a second loop would take a second message,
+ * so that stays one loop too. Dividing the handlers between pipelines
  * was tried: a pipeline with one handler holds its other leased messages three times as
  * long, and with receives answered 1 s late under a 2 s lease
  * (tests/integration/aws_lease_renewal.sh) leases ran out on a loaded machine. */
-static long long default_pipelines(const struct edw_backend *b, const struct edw_handler *h)
+static long long default_pipelines(const struct edw_backend *b, const struct edw_handler *h,
+                                   long long concurrency)
 {
-    return h->blocking || b->queue->pref_pipelines < 2 ? 1 : (long long)b->queue->pref_pipelines;
+    if (h->blocking || concurrency < 2 || b->queue->pref_pipelines < 2)
+        return 1;
+    return (long long)b->queue->pref_pipelines;
 }
 
 /* Run the pipelines; the first one runs on this thread. Returns the first failure. */
@@ -168,7 +173,7 @@ int edw_cmd_consume(int argc, char **argv)
         goto out;
     }
     if (cli.cfg.pipelines == 0)
-        cli.cfg.pipelines = default_pipelines(cli.backend, h);
+        cli.cfg.pipelines = default_pipelines(cli.backend, h, cli.cfg.concurrency);
     struct edw_worker_stats st;
     size_t batch = opts_from(&cli, h, false).batch;
     edw_cli_set_shutdown_grace(cli.cfg.shutdown_grace_s);
