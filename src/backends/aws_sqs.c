@@ -627,7 +627,6 @@ const struct edw_queue_ops edw_aws_sqs_ops = {
     .caps = EDW_QCAP_EXTEND | EDW_QCAP_DEQUEUE_COUNT | EDW_QCAP_DEPTH,
     .max_send_batch = 100,
     .max_recv_batch = 100,
-    .pref_pipelines = 2,
     .max_body_bytes = SQS_MAX_BODY,
     .open = sqs_open,
     .create = sqs_create,

@@ -700,7 +700,6 @@ const struct edw_queue_ops edw_azure_queue_ops = {
     .caps = EDW_QCAP_EXTEND | EDW_QCAP_DEQUEUE_COUNT | EDW_QCAP_DEPTH,
     .max_send_batch = 256,
     .max_recv_batch = 1024,
-    .pref_pipelines = 2,
     .max_body_bytes = MAX_TEXT_BYTES,
     .open = aq_open,
     .create = aq_create,
