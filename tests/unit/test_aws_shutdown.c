@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -146,6 +148,49 @@ static void one_try_after_the_deadline(void **state)
     assert_int_equal(e->f.http.calls[0].timeout_ms, EDW_SHUTDOWN_MIN_REQUEST_MS);
 }
 
+/* An IRSA credential refresh (STS AssumeRoleWithWebIdentity, retried three times) stops at
+ * the deadline too, with a short timeout. */
+static void sts_down(void *ctx, const struct fake_http_call *c, struct edw_http_response *resp)
+{
+    (void)ctx;
+    (void)c;
+    fake_http_reply(resp, 503, "<html>down</html>");
+}
+
+static void credential_refresh_stops_at_the_deadline(void **state)
+{
+    struct env *e = *state;
+    char path[] = "/tmp/edw-test-irsa-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "jwt", 3), 3);
+    close(fd);
+    struct edw_aws_cred_options o = {.role_arn = "arn:aws:iam::123456789012:role/edw",
+                                     .token_file = path,
+                                     .sts_endpoint = "http://127.0.0.1:9999",
+                                     .region = "us-east-1",
+                                     .http = &e->f.http.transport,
+                                     .clock = &e->f.clock.clock};
+    struct edw_aws_cred_provider *p = NULL;
+    struct edw_error err = {0};
+    assert_int_equal(edw_aws_cred_provider_new(&o, &p, &err), EDW_OK);
+    fake_http_set_handler(&e->f.http, sts_down, e);
+    struct edw_aws_creds creds;
+    assert_int_equal(edw_aws_cred_provider_get(p, &creds, &err), EDW_ERR_TRANSIENT);
+    assert_int_equal(e->f.http.ncalls, 3); /* outside a shutdown: three attempts */
+    assert_int_equal(e->f.http.calls[0].timeout_ms, 0);
+    edw_aws_cred_provider_invalidate(p);
+    fake_clock_advance(&e->f.clock, 60 * 1000000LL); /* past its 30 s pause after a failure */
+    e->f.clock.slept_us = 0;
+    edw_shutdown_set_deadline(edw_clock_mono_us(&e->f.clock.clock) + 100000);
+    assert_int_equal(edw_aws_cred_provider_get(p, &creds, &err), EDW_ERR_TRANSIENT);
+    assert_int_equal(e->f.http.ncalls, 4);
+    assert_int_equal(e->f.clock.slept_us, 0);
+    assert_int_equal(e->f.http.calls[3].timeout_ms, EDW_SHUTDOWN_MIN_REQUEST_MS);
+    edw_aws_cred_provider_destroy(p);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +200,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(long_poll_is_cut_to_the_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(one_try_after_the_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(credential_refresh_stops_at_the_deadline, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
