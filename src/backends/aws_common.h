@@ -61,7 +61,8 @@ void edw_aws_client_cleanup(struct edw_aws_client *c);
  * connection failures; an expired session token once after refreshing credentials) are
  * re-signed and retried together after a backoff (edw/retry.h), up to retry.max_attempts,
  * within the client's budget and, during a shutdown, before the deadline; a request's timeout
- * is capped to the time the shutdown leaves. Per-call results are in calls[i].rc; the return value is the first non-OK of them (EDW_OK when all succeeded). */
+ * is capped to the time the shutdown leaves. Per-call results are in calls[i].rc; the return
+ * value is the first non-OK of them (EDW_OK when all succeeded). */
 EDW_NODISCARD enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *calls,
                                              size_t n);
 
