@@ -8,7 +8,7 @@
 # (sigterm_unreachable_scenario): behind fault proxies that answer every request 503 with
 # Retry-After 2, and with fauxqs and dynalite killed. The consumer must exit within the grace
 # plus a small margin, not when every backend call has used up its retries. Before the AWS
-# client honoured the shutdown deadline (edw/retry.h) it took 24 s with a 4 s grace behind the
+# client honoured the shutdown deadline (edw/retry.h) it took 24.1 s with a 4 s grace behind the
 # refusing proxies: each call waited out four 2 s Retry-Afters, one after another.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_env.sh"
