@@ -14,6 +14,8 @@
 #include "aws_crypto.h"
 #include "edw/alloc.h"
 #include "edw/log.h"
+#include "edw/retry.h"
+#include "edw/shutdown.h"
 #include "edw/timefmt.h"
 #include "edw/token.h"
 
@@ -382,6 +384,8 @@ static enum edw_err sts_once(struct edw_aws_cred_provider *p, const struct edw_b
     edw_http_headers_add(&req.headers, "Accept", "application/xml");
     req.body = body->ptr;
     req.body_len = body->len;
+    /* A refresh during a shutdown must not outlast the grace either (edw/retry.h). */
+    req.timeout_ms = edw_retry_timeout_ms(edw_clock_mono_us(p->clock), 0);
     struct edw_http_request *rq = &req;
     struct edw_http_response *rs = &resp;
     enum edw_err rc = edw_http_perform(p->http, &rq, &rs, 1);
@@ -417,9 +421,11 @@ static enum edw_err exchange(struct edw_aws_cred_provider *p, struct edw_aws_cre
     }
     for (int attempt = 0; attempt < STS_ATTEMPTS; attempt++) {
         rc = sts_once(p, &body, out, err);
-        if (!edw_err_retryable(rc) || attempt + 1 == STS_ATTEMPTS)
+        int64_t delay = (int64_t)200000 << attempt;
+        if (!edw_err_retryable(rc) || attempt + 1 == STS_ATTEMPTS ||
+            !edw_shutdown_may_retry(edw_clock_mono_us(p->clock), delay))
             break;
-        edw_clock_sleep_us(p->clock, (int64_t)200000 << attempt);
+        edw_clock_sleep_us(p->clock, delay);
     }
     edw_aws_wipe(body.ptr, body.len);
     edw_buf_cleanup(&body);

@@ -282,45 +282,15 @@ void edw_aws_note_retries(struct edw_aws_client *c, const char *action, size_t n
 
 /* ---- backoff ---- */
 
-static uint64_t next_rand(uint64_t *s)
+enum edw_retry_verdict edw_aws_backoff(struct edw_aws_client *c, unsigned attempt,
+                                       bool throttled, int64_t start_us)
 {
-    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15u;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
-int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, uint64_t *rng)
-{
-    int64_t d = base_us;
-    for (unsigned i = 0; i < attempt && d < max_us; i++)
-        d *= 2;
-    if (d > max_us)
-        d = max_us;
-    /* "Equal jitter": never less than half, so retries really do back off, and spread out so
-     * competing consumers do not retry in step. */
-    int64_t half = d / 2;
-    return half + (int64_t)(next_rand(rng) % (uint64_t)(half + 1));
-}
-
-int64_t edw_aws_retry_delay_us(struct edw_aws_client *c, unsigned attempt, bool throttled,
-                               int64_t hint_us)
-{
-    int64_t base = throttled ? c->throttle_delay_us : c->base_delay_us;
-    int64_t d = edw_aws_backoff_us(attempt, base, c->max_delay_us, &c->rng);
-    /* The service's Retry-After, as the AWS SDKs honour it, but capped: the worker renews no
-     * lease while a call sleeps, so the waits of one call (up to max_attempts - 1 of them) must
-     * stay well inside a visibility timeout. */
-    if (hint_us > c->max_hint_us)
-        hint_us = c->max_hint_us;
-    return hint_us > d ? hint_us : d;
-}
-
-void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled)
-{
-    edw_clock_sleep_us(c->clock, edw_aws_retry_delay_us(c, attempt, throttled, 0));
+    int64_t delay = edw_retry_backoff_us(&c->retry, attempt, throttled, 0, &c->rng);
+    enum edw_retry_verdict v =
+        edw_retry_check(&c->retry, start_us, edw_clock_mono_us(c->clock), delay);
+    if (v == EDW_RETRY_GO)
+        edw_clock_sleep_us(c->clock, delay);
+    return v;
 }
 
 /* ---- client ---- */
@@ -335,15 +305,15 @@ enum edw_err edw_aws_client_init(struct edw_aws_client *c, const struct edw_conf
     c->label = sqs ? "SQS" : "DynamoDB";
     c->target_prefix = sqs ? "AmazonSQS." : "DynamoDB_20120810.";
     c->clock = deps->clock;
-    c->max_attempts = 5;
-    c->base_delay_us = 50000;
-    c->throttle_delay_us = 250000;
-    c->max_delay_us = 5000000;
-    c->max_hint_us = 2000000;
-    /* The worker renews no lease while a call runs: one call ends within a quarter of the
-     * lease, and its further retries are left to the worker, which renews while it backs off
-     * (as for Azure: tests/unit/test_azure_retry_budget.c). */
-    c->budget_us = cfg->visibility_s > 0 ? cfg->visibility_s * 1000000 / 4 : 0;
+    c->retry = (struct edw_retry_policy){
+        .max_attempts = 5, .base_us = 50000, .throttle_base_us = 250000, .cap_us = 5000000,
+        /* The service's Retry-After, as the AWS SDKs honour it, but capped: the worker renews
+         * no lease while a call sleeps (4 waits stay under 10 s). */
+        .max_hint_us = 2000000,
+        /* For the same reason one call ends within a quarter of the lease, and its further
+         * retries are left to the worker, which renews while it backs off (as for Azure:
+         * tests/unit/test_azure_retry_budget.c). */
+        .budget_us = cfg->visibility_s > 0 ? cfg->visibility_s * 1000000 / 4 : 0};
     if (getrandom(&c->rng, sizeof(c->rng), 0) != sizeof(c->rng))
         c->rng = (uint64_t)edw_clock_mono_us(c->clock);
     if (!cfg->aws_region || !*cfg->aws_region)
@@ -403,7 +373,9 @@ static enum edw_err build_request(struct edw_aws_client *c, struct edw_aws_call 
     edw_http_headers_add(&req->headers, "X-Amz-Target", target);
     req->body = call->text;
     req->body_len = strlen(call->text);
-    req->timeout_ms = call->timeout_ms;
+    /* During a shutdown no request may outlast the grace (an unreachable service would
+     * otherwise hold each one for the whole transport timeout, a long poll for its wait). */
+    req->timeout_ms = edw_retry_timeout_ms(edw_clock_mono_us(c->clock), call->timeout_ms);
     struct edw_sigv4_credentials sc = {creds->access_key_id, creds->secret_access_key,
                                        creds->session_token};
     struct edw_sigv4_options so = {
@@ -457,9 +429,9 @@ static bool expired_token(const struct edw_aws_call *call)
 }
 
 /* A retry is news for an operator (the service or the network is struggling) but not yet a
- * failure: one info line per round, naming the first failed call. */
-static void log_retry(const struct edw_aws_client *c, const struct edw_aws_call *call, size_t n,
-                      unsigned next_attempt, int64_t delay_us)
+ * failure: one line per round, naming the first failed call; `what` says what happens next. */
+static void log_round(const struct edw_aws_call *call, size_t n, unsigned next_attempt,
+                      enum edw_log_level level, const char *what)
 {
     struct edw_log_field f[6] = {{"backend", EDW_AWS_BACKEND, 0},
                                  {"operation", edw_op_name(edw_aws_op_of(call->op)), 0},
@@ -470,10 +442,9 @@ static void log_retry(const struct edw_aws_client *c, const struct edw_aws_call 
         f[nf++] = (struct edw_log_field){"http_status", NULL, call->err.http_status};
     if (call->err.code[0])
         f[nf++] = (struct edw_log_field){"code", call->err.code, 0};
-    EDW_LOG_FIELDS(EDW_LOG_INFO, "aws", f, nf, "retrying %zu %s call(s) in %lld ms: %s", n,
-                   call->op, (long long)(delay_us / 1000),
+    EDW_LOG_FIELDS(level, "aws", f, nf, "%s %zu %s call(s)%s: %s",
+                   level == EDW_LOG_INFO ? "retrying" : "not retrying", n, call->op, what,
                    call->err.message[0] ? call->err.message : edw_err_str(call->rc));
-    (void)c;
 }
 
 /* One round: sign and perform every call in `idx` concurrently. A call that cannot be signed
@@ -569,19 +540,26 @@ enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *ca
             if (retry)
                 idx[again++] = idx[i];
         }
-        if (again == 0 || attempt + 1 >= c->max_attempts)
+        if (again == 0 || attempt + 1 >= c->retry.max_attempts)
             break;
         if (expired && !refreshed) {
             edw_aws_cred_provider_invalidate(c->creds);
             refreshed = true;
         }
-        int64_t delay = edw_aws_retry_delay_us(c, attempt, throttled, hint_us);
-        if (c->budget_us > 0 && edw_clock_mono_us(c->clock) - start_us + delay > c->budget_us)
+        int64_t delay = edw_retry_backoff_us(&c->retry, attempt, throttled, hint_us, &c->rng);
+        enum edw_retry_verdict v =
+            edw_retry_check(&c->retry, start_us, edw_clock_mono_us(c->clock), delay);
+        if (v == EDW_RETRY_SHUTDOWN) /* the calls fail with what they got; the caller logs it */
+            log_round(&calls[idx[0]], again, attempt + 2, EDW_LOG_WARN,
+                      " (shutting down, the grace period ends first)");
+        if (v != EDW_RETRY_GO)
             break; /* out of time: each call keeps its last (retryable) failure */
         npending = again;
         for (size_t i = 0; i < again; i++)
             edw_aws_note_retries(c, calls[idx[i]].op, 1, calls[idx[i]].rc);
-        log_retry(c, &calls[idx[0]], again, attempt + 2, delay);
+        char what[48];
+        snprintf(what, sizeof(what), " in %lld ms", (long long)(delay / 1000));
+        log_round(&calls[idx[0]], again, attempt + 2, EDW_LOG_INFO, what);
         edw_clock_sleep_us(c->clock, delay);
     }
     free(idx);

@@ -18,6 +18,7 @@
 #include "edw/http.h"
 #include "edw/metrics.h"
 #include "edw/queue.h"
+#include "edw/retry.h"
 
 struct edw_aws_client {
     const char *service;       /* SigV4 signing name: "sqs", "dynamodb" */
@@ -29,13 +30,8 @@ struct edw_aws_client {
     bool own_http;
     const struct edw_clock *clock;
     struct edw_aws_cred_provider *creds;
-    uint64_t rng;            /* jitter state (xorshift) */
-    unsigned max_attempts;   /* per call, the first included */
-    int64_t base_delay_us;   /* backoff before the second attempt... */
-    int64_t throttle_delay_us; /* ...or this when the service throttled */
-    int64_t max_delay_us;
-    int64_t max_hint_us;       /* most of a Retry-After we wait (4 waits stay under 10 s) */
-    int64_t budget_us; /* longest one call may take, waits included (0: no limit; see init) */
+    struct edw_retry_policy retry; /* see edw_aws_client_init */
+    uint64_t rng;                  /* jitter state (edw_retry_rand) */
     uint64_t requests, retries; /* counters, for tests and benchmarks */
 };
 
@@ -63,8 +59,10 @@ void edw_aws_client_cleanup(struct edw_aws_client *c);
 
 /* Perform `n` calls concurrently. Calls that fail with a retryable error (5xx, throttling,
  * connection failures; an expired session token once after refreshing credentials) are
- * re-signed and retried together after a backoff, up to `max_attempts`. Per-call results are
- * in calls[i].rc; the return value is the first non-OK of them (EDW_OK when all succeeded). */
+ * re-signed and retried together after a backoff (edw/retry.h), up to retry.max_attempts,
+ * within the client's budget and, during a shutdown, before the deadline; a request's timeout
+ * is capped to the time the shutdown leaves. Per-call results are in calls[i].rc; the return
+ * value is the first non-OK of them (EDW_OK when all succeeded). */
 EDW_NODISCARD enum edw_err edw_aws_call_many(struct edw_aws_client *c, struct edw_aws_call *calls,
                                              size_t n);
 
@@ -75,13 +73,13 @@ EDW_NODISCARD enum edw_err edw_aws_call_one(struct edw_aws_client *c, const char
 /* The backend label of AWS metrics and logs (both ops tables are named so). */
 #define EDW_AWS_BACKEND "aws"
 
-/* Sleep the backoff for retry number `attempt` (0 = before the second try). */
-void edw_aws_backoff(struct edw_aws_client *c, unsigned attempt, bool throttled);
-
-/* The delay before retry number `attempt`: the jittered backoff, or the service's Retry-After
- * hint (`hint_us`, capped at max_hint_us) when that is longer. */
-int64_t edw_aws_retry_delay_us(struct edw_aws_client *c, unsigned attempt, bool throttled,
-                               int64_t hint_us);
+/* For loops that retry part of a batch themselves (entries a batch call failed, items
+ * DynamoDB left unprocessed): sleep the backoff for retry number `attempt` (0 = before the
+ * second try) and return EDW_RETRY_GO, unless the retry would carry the operation, which
+ * started at `start_us`, past the client's budget or the shutdown deadline: then return why
+ * without sleeping (the loop gives up; the worker retries later or the process exits). */
+EDW_NODISCARD enum edw_retry_verdict edw_aws_backoff(struct edw_aws_client *c, unsigned attempt,
+                                                     bool throttled, int64_t start_us);
 
 /* Count `n` retries of `action` (calls or batch entries) with the error that caused them:
  * the client's counter and edw_backend_retries_total. */
@@ -102,9 +100,6 @@ enum edw_err edw_aws_classify(long status, const char *code);
 /* Turn an error response into its category, filling err->code, message and http_status. */
 enum edw_err edw_aws_parse_error(long status, const struct edw_http_headers *headers,
                                  const char *body, size_t len, struct edw_error *err);
-
-/* Backoff for retry `attempt`: between half and all of min(max, base * 2^attempt). */
-int64_t edw_aws_backoff_us(unsigned attempt, int64_t base_us, int64_t max_us, uint64_t *rng);
 
 /* The metrics operation of an AWS action ("ReceiveMessage" -> EDW_OP_RECEIVE, ...). */
 enum edw_op edw_aws_op_of(const char *action);

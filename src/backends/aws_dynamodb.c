@@ -175,6 +175,7 @@ static enum edw_err ddb_upsert(void *state, const struct edw_row *rows, size_t n
                                         edw_ddb_item_from_row(&rows[keep[i]])));
     free(keep);
     enum edw_err rc = EDW_OK;
+    int64_t start_us = edw_clock_mono_us(d->c.clock);
     for (unsigned attempt = 0; !rc && json_array_size(pending) > 0; attempt++) {
         json_t *unprocessed = json_array();
         rc = write_round(d, pending, unprocessed, err);
@@ -182,7 +183,7 @@ static enum edw_err ddb_upsert(void *state, const struct edw_row *rows, size_t n
         pending = unprocessed;
         if (rc || json_array_size(pending) == 0)
             break;
-        if (attempt + 1 >= d->c.max_attempts + 3) {
+        if (attempt + 1 >= d->c.retry.max_attempts + 3) {
             rc = edw_error_set(err, EDW_ERR_THROTTLED,
                                "DynamoDB BatchWriteItem: %zu item(s) still unprocessed after %u "
                                "rounds",
@@ -190,11 +191,19 @@ static enum edw_err ddb_upsert(void *state, const struct edw_row *rows, size_t n
             break;
         }
         /* Unprocessed items mean the table is at its capacity: back off as for throttling. */
+        enum edw_retry_verdict v = edw_aws_backoff(&d->c, attempt, true, start_us);
+        if (v != EDW_RETRY_GO) {
+            rc = edw_error_set(err, EDW_ERR_THROTTLED,
+                               "DynamoDB BatchWriteItem: %zu item(s) still unprocessed after %u "
+                               "round(s) (%s)",
+                               json_array_size(pending), attempt + 1,
+                               v == EDW_RETRY_SHUTDOWN ? "shutting down" : "out of time");
+            break;
+        }
         edw_aws_note_retries(&d->c, "BatchWriteItem", json_array_size(pending),
                              EDW_ERR_THROTTLED);
         edw_info("dynamodb", "BatchWriteItem: retrying %zu unprocessed item(s)",
                  json_array_size(pending));
-        edw_aws_backoff(&d->c, attempt, true);
     }
     json_decref(pending);
     return rc;

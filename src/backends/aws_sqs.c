@@ -279,6 +279,7 @@ static enum edw_err run_batch(struct sqs *s, const struct batch *b, struct edw_e
     size_t np = b->n;
     for (size_t i = 0; i < np; i++)
         pending[i] = i;
+    int64_t start_us = edw_clock_mono_us(s->c.clock);
     for (unsigned attempt = 0; np > 0; attempt++) {
         size_t ncalls = make_calls(b, pending, np, calls, members, counts);
         enum edw_err ignored = edw_aws_call_many(&s->c, calls, ncalls);
@@ -289,14 +290,16 @@ static enum edw_err run_batch(struct sqs *s, const struct batch *b, struct edw_e
             edw_aws_call_cleanup(&calls[k]);
             free(members[k]);
         }
-        if (nagain == 0 || attempt + 1 >= s->c.max_attempts)
+        if (nagain == 0 || attempt + 1 >= s->c.retry.max_attempts)
+            break;
+        /* The failed entries keep their (retryable) results when the time is up. */
+        if (edw_aws_backoff(&s->c, attempt, false, start_us) != EDW_RETRY_GO)
             break;
         memcpy(pending, again, nagain * sizeof(size_t));
         np = nagain;
         edw_aws_note_retries(&s->c, b->op, nagain, EDW_ERR_TRANSIENT);
         edw_info("sqs", "%s: retrying %zu entr%s the service failed", b->op, nagain,
                  nagain == 1 ? "y" : "ies");
-        edw_aws_backoff(&s->c, attempt, false);
     }
     enum edw_err rc = EDW_OK;
     for (size_t i = 0; i < b->n && !rc; i++)

@@ -20,7 +20,7 @@
 #include "edw/config.h"
 #include "edw/log.h"
 #include "edw/metrics.h"
-#include "edw/shutdown.h"
+#include "edw/retry.h"
 #include "edw/token.h"
 
 /* --- connection settings --- */
@@ -261,12 +261,7 @@ enum edw_err edw_azure_conn_from_config(const struct edw_config *cfg,
 
 uint64_t edw_azure_rand(uint64_t *state)
 {
-    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545f4914f6cdd1dull;
+    return edw_retry_rand(state);
 }
 
 static const char *const s_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -432,23 +427,6 @@ bool edw_azure_retryable(long status, enum edw_err transport_err)
            status == 504;
 }
 
-int64_t edw_azure_backoff_us(const struct edw_azure_retry_policy *p, unsigned attempt,
-                             int64_t retry_after_us, uint64_t *rng)
-{
-    int64_t ceiling = p->base_us;
-    for (unsigned i = 1; i < attempt && ceiling < p->cap_us; i++)
-        ceiling *= 2;
-    if (ceiling > p->cap_us)
-        ceiling = p->cap_us;
-    /* "Equal jitter": half fixed so a busy service really gets a pause, half random so
-     * consumers that failed together do not come back together. */
-    int64_t half = ceiling / 2;
-    int64_t delay = half + (half > 0 ? (int64_t)(edw_azure_rand(rng) % (uint64_t)(half + 1)) : 0);
-    if (retry_after_us > p->max_retry_after_us)
-        retry_after_us = p->max_retry_after_us;
-    return delay > retry_after_us ? delay : retry_after_us;
-}
-
 static int64_t parse_nonneg(const char *v, int64_t scale)
 {
     char *end = NULL;
@@ -518,11 +496,11 @@ enum edw_err edw_azure_client_init(struct edw_azure_client *c, enum edw_azure_se
     memset(c, 0, sizeof(*c));
     c->service = service;
     c->clock = deps->clock;
-    c->retry = (struct edw_azure_retry_policy){
+    c->retry = (struct edw_retry_policy){
         .max_attempts = 5, .base_us = 400000, .cap_us = 8000000,
         /* No lease is renewed while a call sleeps: a longer Retry-After is left to the
          * worker's own backoff, which renews leases while it waits. */
-        .max_retry_after_us = 2000000,
+        .max_hint_us = 2000000,
         /* For the same reason a call ends within a quarter of the lease, retries and all:
          * the worker renews leases that have less than a third left, so a call that ran
          * longer (four waits of an outage add up to 3 to 6 s) outlived leases taken 3 s
@@ -759,9 +737,8 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
             rc = build(c, call, tok.value, &reqs[k]);
             /* During a shutdown no request may outlast the grace (an unreachable service
              * would otherwise hold each one for the whole transport timeout). */
-            reqs[k].timeout_ms = edw_shutdown_timeout_ms(edw_clock_mono_us(c->clock),
-                                                         reqs[k].timeout_ms,
-                                                         EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+            reqs[k].timeout_ms =
+                edw_retry_timeout_ms(edw_clock_mono_us(c->clock), reqs[k].timeout_ms);
             reqp[k] = &reqs[k];
             respp[k] = &call->resp;
         }
@@ -779,7 +756,7 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
             struct edw_azure_call *call = &calls[todo[k]];
             if (!judge(c, call))
                 continue;
-            int64_t d = edw_azure_backoff_us(&c->retry, call->attempts,
+            int64_t d = edw_retry_backoff_us(&c->retry, call->attempts - 1, false,
                                              edw_azure_retry_after_us(&call->resp.headers),
                                              &c->rng);
             if (d > delay)
@@ -788,10 +765,12 @@ enum edw_err edw_azure_perform(struct edw_azure_client *c, struct edw_azure_call
                 first_delay = d;
             todo[next++] = todo[k];
         }
-        if (next > 0 && c->retry.budget_us > 0 &&
-            edw_clock_mono_us(c->clock) - start_us + delay > c->retry.budget_us)
+        enum edw_retry_verdict v = next > 0 ? edw_retry_check(&c->retry, start_us,
+                                                              edw_clock_mono_us(c->clock), delay)
+                                            : EDW_RETRY_GO;
+        if (v == EDW_RETRY_BUDGET)
             next = 0; /* out of time: each call keeps its last (retryable) failure */
-        if (next > 0 && !edw_shutdown_may_retry(edw_clock_mono_us(c->clock), delay)) {
+        if (v == EDW_RETRY_SHUTDOWN) {
             /* Shutting down, and the grace ends before another try: the calls fail with
              * what they got (the caller logs it), so the process can exit in time. */
             log_no_retry(c, &calls[todo[0]], next);

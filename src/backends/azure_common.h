@@ -17,6 +17,7 @@
 #include "edw/http.h"
 #include "edw/metrics.h"
 #include "edw/queue.h"
+#include "edw/retry.h"
 
 struct edw_config;
 struct edw_token_source;
@@ -66,18 +67,6 @@ EDW_NODISCARD enum edw_err edw_azure_conn_from_config(const struct edw_config *c
                                                       struct edw_error *err);
 void edw_azure_conn_cleanup(struct edw_azure_conn *c);
 
-/* Retry policy: exponential backoff with jitter, at least the service's Retry-After. */
-struct edw_azure_retry_policy {
-    unsigned max_attempts; /* including the first */
-    int64_t base_us;       /* first backoff ceiling */
-    int64_t cap_us;        /* largest backoff ceiling */
-    int64_t max_retry_after_us;
-    /* Longest one perform may take, its requests and waits together, before it gives up and
-     * leaves the retry to the worker (0: no limit). The worker renews no lease while a call
-     * runs, so a call must end well inside the lease: see edw_azure_client_init. */
-    int64_t budget_us;
-};
-
 enum edw_azure_service { EDW_AZURE_QUEUE, EDW_AZURE_TABLE };
 
 /* One service endpoint with its credentials, transport and retry state. Per instance: a
@@ -89,7 +78,7 @@ struct edw_azure_client {
     struct edw_http_transport *http;
     bool owns_http;
     const struct edw_clock *clock;
-    struct edw_azure_retry_policy retry;
+    struct edw_retry_policy retry; /* see edw_azure_client_init */
     uint64_t rng; /* jitter and batch boundaries; seeded per instance */
     uint64_t requests, retries; /* counters (tests, logs) */
     struct edw_token_source *token; /* EDW_AZURE_AUTH_BEARER: the cached token source */
@@ -170,11 +159,6 @@ enum edw_err edw_azure_classify(long status, const char *code);
 
 /* Whether a failed attempt should be retried. */
 bool edw_azure_retryable(long status, enum edw_err transport_err);
-
-/* Backoff before attempt `attempt` + 1 (attempt >= 1): with c = min(cap, base*2^(a-1)),
- * uniform in [c/2, c], but at least `retry_after_us` (capped at max_retry_after_us). */
-int64_t edw_azure_backoff_us(const struct edw_azure_retry_policy *p, unsigned attempt,
-                             int64_t retry_after_us, uint64_t *rng);
 
 /* Retry-After hint from response headers (retry-after-ms, x-ms-retry-after-ms, Retry-After
  * in seconds), in microseconds; 0 when absent or unparseable. */

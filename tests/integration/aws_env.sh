@@ -22,13 +22,17 @@ two_ports() {
     echo "$a $b"
 }
 
+# Sets FAUXQS_PID and DYNALITE_PID (for tests that make the services vanish).
+# shellcheck disable=SC2034 # the pids are for the caller
 start_aws_emulators() {
     local sqs_port ddb_port
     read -r sqs_port ddb_port < <(two_ports)
     start_bg node "$EDW_EMULATORS_DIR/fauxqs.mjs" "$sqs_port" >"$TEST_DIR/fauxqs.log" 2>&1
+    FAUXQS_PID=$BG_PID
     start_bg node "$EDW_EMULATORS_DIR/node_modules/dynalite/cli.js" --host 127.0.0.1 \
         --port "$ddb_port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 \
         >"$TEST_DIR/dynalite.log" 2>&1
+    DYNALITE_PID=$BG_PID
     export EDW_BACKEND=aws AWS_REGION=us-east-1
     export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$sqs_port"
     export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"

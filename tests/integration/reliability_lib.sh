@@ -374,6 +374,44 @@ sigterm_scenario() {
         "overrun_cancelled=1 overrun_stop_s=$(printf %.2f "$took") overrun_grace_s=2 missing=0"
 }
 
+# sigterm_unreachable_scenario LABEL RUNNER CUT...: SIGTERM while the backend cannot be reached.
+# A consumer (through RUNNER, an array name as for drain_run) leases ten messages (600 s
+# visibility, a 2 s handler two at a time, 4 s grace); then the command CUT... cuts it off from
+# its services (kills the emulators, or makes the fault proxies in between refuse every
+# request), the two started handlers finish but their rows cannot be written, and it gets
+# SIGTERM. It must exit 0 within the grace plus a small margin, not after every backend call
+# has used up its retries (the shutdown deadline, edw/shutdown.h and edw/retry.h), and say
+# which leases it could not hand back. Sets UNREACHABLE_STOP_S.
+sigterm_unreachable_scenario() {
+    local label=$1 grace=4 consumer t0 rc took
+    local -n cut_runner=$2
+    shift 2
+    direct "$EDW_BIN" produce --count 10 >/dev/null
+    start_bg "${cut_runner[@]}" "$EDW_BIN" consume --json --handler work:2000 --concurrency 2 \
+        --batch 10 --visibility 600 --shutdown-grace "$grace" \
+        >"$TEST_DIR/$label.out" 2>"$TEST_DIR/$label.log"
+    consumer=$BG_PID
+    wait_for 20 depth_is in_flight 10 || fail "the consumer did not lease all ten"
+    "$@"
+    sleep 1 # the two started handlers finish; their rows cannot be written
+    t0=$EPOCHREALTIME
+    kill -TERM "$consumer"
+    rc=0
+    wait "$consumer" || rc=$?
+    took=$(echo "$EPOCHREALTIME - $t0" | bc -l | xargs printf %.2f)
+    # shellcheck disable=SC2034 # for the caller
+    UNREACHABLE_STOP_S=$took
+    log "stopped $took s after SIGTERM (grace $grace s, $label)"
+    assert_eq "$rc" 0 "exit status after SIGTERM ($label)"
+    awk -v t="$took" -v g="$grace" 'BEGIN { exit !(t < g + 2.5) }' ||
+        fail "stop took $took s with a $grace s grace ($label)"
+    grep -q '"msg":"8 lease(s) not handed back' "$TEST_DIR/$label.log" ||
+        fail "the leases it could not hand back are not logged ($label): $(grep -c . "$TEST_DIR/$label.log") log lines"
+    assert_eq "$(tail -n 1 "$TEST_DIR/$label.out" | jq -c '[.received, .processed]')" "[10,0]" \
+        "received and processed ($label)"
+    figures sigterm_unreachable "how=$label grace_s=$grace stop_s=$took exit=$rc in_flight=2 unstarted=8"
+}
+
 # store_outage_scenario RUNNER PROXY_URL [CONSUME_ARGS...]: the result store goes down for a
 # while (every request to it through PROXY_URL, a fault proxy, answers 500) and comes back.
 # RUNNER (an array name, as for drain_run) reaches the store through that proxy. While it is

@@ -119,21 +119,6 @@ static void endpoints(void **state)
     fixture_cleanup(&f);
 }
 
-static void backoff_bounds(void **state)
-{
-    (void)state;
-    uint64_t rng = 42;
-    for (unsigned attempt = 0; attempt < 12; attempt++) {
-        int64_t cap = 50000LL << (attempt < 7 ? attempt : 7);
-        if (cap > 5000000)
-            cap = 5000000;
-        for (int k = 0; k < 100; k++) {
-            int64_t d = edw_aws_backoff_us(attempt, 50000, 5000000, &rng);
-            assert_true(d >= cap / 2 && d <= cap);
-        }
-    }
-}
-
 /* ---- calls: signing, retries ---- */
 
 struct script {
@@ -297,7 +282,7 @@ static void retries_are_bounded(void **state)
     struct edw_error e = {0};
     assert_int_equal(edw_aws_call_one(&c, "SendMessage", json_object(), 0, NULL, &e),
                      EDW_ERR_TRANSIENT);
-    assert_int_equal(f.http.ncalls, c.max_attempts);
+    assert_int_equal(f.http.ncalls, c.retry.max_attempts);
     edw_aws_client_cleanup(&c);
     fixture_cleanup(&f);
 }
@@ -339,7 +324,7 @@ static void retry_after_is_honoured_and_counted(void **state)
     /* a hint longer than max_hint_us is capped: no lease may run out while a call sleeps */
     seen = 0;
     f.clock.slept_us = 0;
-    c.max_hint_us = 500000;
+    c.retry.max_hint_us = 500000;
     assert_int_equal(edw_aws_call_one(&c, "ReceiveMessage", json_object(), 0, NULL, &e), EDW_OK);
     assert_int_equal(f.clock.slept_us, 500000);
     edw_aws_client_cleanup(&c);
@@ -434,7 +419,7 @@ static void invalid_json_response(void **state)
     struct aws_fixture f;
     struct edw_aws_client c;
     client_init(&f, &c);
-    c.max_attempts = 1;
+    c.retry.max_attempts = 1;
     fake_http_push(&f.http, 200, "<xml/>");
     struct edw_error e = {0};
     assert_int_equal(edw_aws_call_one(&c, "X", json_object(), 0, NULL, &e), EDW_ERR_TRANSIENT);
@@ -801,7 +786,6 @@ int main(void)
         cmocka_unit_test(classify_codes),
         cmocka_unit_test(parse_error_bodies),
         cmocka_unit_test(endpoints),
-        cmocka_unit_test(backoff_bounds),
         cmocka_unit_test(signs_every_request),
         cmocka_unit_test(session_token_is_signed),
         cmocka_unit_test(retries_transient_then_succeeds),

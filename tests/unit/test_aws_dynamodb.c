@@ -14,6 +14,7 @@
 #include "aws_ddb_item.h"
 #include "aws_fixture.h"
 #include "edw/log.h"
+#include "edw/shutdown.h"
 
 extern const struct edw_store_ops edw_aws_dynamodb_ops;
 
@@ -152,6 +153,7 @@ static int teardown(void **state)
     json_decref(t->d.items);
     fixture_cleanup(&t->f);
     free(t);
+    edw_shutdown_reset();
     return 0;
 }
 
@@ -219,6 +221,22 @@ static void upsert_gives_up_when_never_processed(void **state)
     assert_int_equal(edw_aws_dynamodb_ops.upsert(t->s, rows, 4, &e), EDW_ERR_THROTTLED);
     assert_non_null(strstr(e.message, "unprocessed"));
     assert_true(t->f.http.ncalls < 20);
+    free(rows);
+}
+
+/* During a shutdown the unprocessed-items loop stops at the deadline like every retry loop
+ * (edw/retry.h): past it, one round and no wait; the rows stay with the worker. */
+static void upsert_stops_at_the_shutdown_deadline(void **state)
+{
+    struct ddb_test *t = *state;
+    t->d.unprocessed_rounds = 1000;
+    edw_shutdown_set_deadline(edw_clock_mono_us(&t->f.clock.clock) - 1);
+    struct edw_row *rows = make_rows(4, "r5");
+    struct edw_error e = {0};
+    assert_int_equal(edw_aws_dynamodb_ops.upsert(t->s, rows, 4, &e), EDW_ERR_THROTTLED);
+    assert_non_null(strstr(e.message, "shutting down"));
+    assert_int_equal(t->f.http.ncalls, 1);
+    assert_int_equal(t->f.clock.slept_us, 0);
     free(rows);
 }
 
@@ -393,6 +411,7 @@ int main(void)
         T(upsert_batches_concurrently),
         T(upsert_retries_only_unprocessed),
         T(upsert_gives_up_when_never_processed),
+        T(upsert_stops_at_the_shutdown_deadline),
         T(upsert_deduplicates_keys),
         T(scan_paginates_sorts_and_skips_runs),
         T(runs_save_and_load),

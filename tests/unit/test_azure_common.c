@@ -187,30 +187,6 @@ static void test_classify(void **state)
     assert_false(edw_azure_retryable(501, EDW_OK));
 }
 
-static void test_backoff(void **state)
-{
-    (void)state;
-    struct edw_azure_retry_policy p = {5, 400000, 8000000, 30000000, 0};
-    uint64_t rng = 42;
-    for (unsigned attempt = 1; attempt <= 8; attempt++) {
-        int64_t ceiling = 400000LL << (attempt - 1);
-        if (ceiling > 8000000)
-            ceiling = 8000000;
-        int64_t min_seen = ceiling, max_seen = 0;
-        for (int i = 0; i < 200; i++) {
-            int64_t d = edw_azure_backoff_us(&p, attempt, 0, &rng);
-            assert_true(d >= ceiling / 2 && d <= ceiling);
-            max_seen = d > max_seen ? d : max_seen;
-            min_seen = d < min_seen ? d : min_seen;
-        }
-        /* jitter spreads over the upper half */
-        assert_true(max_seen > ceiling * 9 / 10 && min_seen < ceiling * 6 / 10);
-    }
-    /* Retry-After is a floor, capped by the policy. */
-    assert_true(edw_azure_backoff_us(&p, 1, 5000000, &rng) >= 5000000);
-    assert_int_equal(edw_azure_backoff_us(&p, 1, 999000000, &rng), 30000000);
-}
-
 static void test_op_of(void **state)
 {
     (void)state;
@@ -345,7 +321,6 @@ int main(void)
         cmocka_unit_test(test_from_config_development),
         cmocka_unit_test(test_from_config_sas_and_errors),
         cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_op_of),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_rfc1123),

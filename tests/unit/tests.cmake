@@ -40,3 +40,6 @@ edw_unit_test(token)
 edw_unit_test(azure_identity)
 # The shutdown deadline: backend retries and timeouts end with the grace
 edw_unit_test(shutdown)
+# The retry policy both network backends share; AWS honours the shutdown deadline too
+edw_unit_test(retry)
+edw_unit_test(aws_shutdown)
