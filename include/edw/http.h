@@ -90,6 +90,13 @@ EDW_NODISCARD enum edw_err edw_http_transport_curl_new(const struct edw_http_opt
                                                        struct edw_error *err);
 void edw_http_transport_destroy(struct edw_http_transport *t);
 
+/* The HTTP library as built into edw: curl_version() (libcurl's version and its TLS and zlib
+ * versions), then "(system)" or "(lean: ...)" for the build kind chosen with -DEDW_CURL (see
+ * docs/building.md). A static string; thread-safe. */
+const char *edw_http_library(void);
+/* "system" or "lean": how libcurl was built into edw (-DEDW_CURL). */
+const char *edw_http_library_kind(void);
+
 static inline enum edw_err edw_http_perform(struct edw_http_transport *t,
                                             struct edw_http_request *const *reqs,
                                             struct edw_http_response *const *resps, size_t n)
