@@ -8,6 +8,7 @@
 #ifndef EDW_MODULE_H
 #define EDW_MODULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "edw/backend.h"
@@ -27,8 +28,8 @@ struct edw_net_module {
     enum edw_azure_cred_kind (*azure_cred_choose)(const struct edw_config *cfg,
                                                   struct edw_buf *why);
     const char *(*azure_cred_name)(enum edw_azure_cred_kind k);
-    const char *(*http_library)(void);      /* edw_http_library() (edw/http.h) */
-    const char *(*http_library_kind)(void); /* "system" or "lean" */
+    const char *(*http_library)(bool runtime); /* edw_http_library() (edw/http.h) */
+    const char *(*http_library_kind)(void);    /* "system" or "lean" */
 };
 
 /* edw-httpd.so: the /metrics, /healthz and /readyz endpoint (see edw/health.h). */
@@ -44,7 +45,7 @@ struct edw_httpd_module {
 /* The HTTP library edw-net.so was built with (edw_http_library() of edw/http.h), and its kind
  * ("system" or "lean"); NULL with `err` set when the module cannot be loaded. The binary's
  * forwarders (src/modules/net_client.c). Thread-safe. */
-const char *edw_net_http_library(struct edw_error *err);
+const char *edw_net_http_library(bool runtime, struct edw_error *err);
 const char *edw_net_http_library_kind(struct edw_error *err);
 
 /* The symbol each module exports: "edw_module_<name>". */

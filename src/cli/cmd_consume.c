@@ -182,7 +182,7 @@ int edw_cmd_consume(int argc, char **argv)
      * one a deployment runs; the module is loaded already (the backend lives in it). */
     struct edw_error lib_err = {0};
     const char *lib = strcmp(cli.backend->name, "sqlite") != 0
-                          ? edw_net_http_library(&lib_err) : NULL;
+                          ? edw_net_http_library(false, &lib_err) : NULL;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch "
              "%zu%s)%s%s",

@@ -32,7 +32,7 @@ int edw_cmd_version(int argc, char **argv)
         }
     }
     struct edw_error err = {0};
-    const char *lib = edw_net_http_library(&err);
+    const char *lib = edw_net_http_library(true, &err);
     const char *kind = lib ? edw_net_http_library_kind(&err) : NULL;
     printf("edw %s\n", EDW_VERSION);
     if (lib)

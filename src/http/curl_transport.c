@@ -74,15 +74,17 @@ static void global_init(void)
 #endif
 
 static pthread_once_t s_library_once = PTHREAD_ONCE_INIT;
-static char s_library[256];
+static char s_library[512];
 static void library_init(void)
 {
     /* curl_version() fills a static buffer of its own each call: copy it once */
     snprintf(s_library, sizeof(s_library), "%s (%s)", curl_version(), EDW_CURL_DESC);
 }
 
-const char *edw_http_library(void)
+const char *edw_http_library(bool runtime)
 {
+    if (!runtime)
+        return "libcurl/" LIBCURL_VERSION " (" EDW_CURL_DESC ")";
     pthread_once(&s_library_once, library_init);
     return s_library;
 }

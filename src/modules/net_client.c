@@ -24,10 +24,10 @@ const char *edw_azure_cred_name(enum edw_azure_cred_kind k)
     return m ? m->azure_cred_name(k) : "unavailable";
 }
 
-const char *edw_net_http_library(struct edw_error *err)
+const char *edw_net_http_library(bool runtime, struct edw_error *err)
 {
     const struct edw_net_module *m = edw_module_load("net", err);
-    return m ? m->http_library() : NULL;
+    return m ? m->http_library(runtime) : NULL;
 }
 
 const char *edw_net_http_library_kind(struct edw_error *err)
