@@ -125,7 +125,8 @@ apt-get "${APT[@]}" update -qq >"$WORK/apt.log" 2>&1 ||
     die "apt-get update of the private source list failed ($MIRROR): $(tail -n 3 "$WORK/apt.log")"
 (cd "$WORK/dl" && apt-get "${APT[@]}" source --download-only -qq "$SOURCE=$CURL_VERSION") \
     >>"$WORK/apt.log" 2>&1 ||
-    die "cannot download the source of $SOURCE $CURL_VERSION from $MIRROR: $(tail -n 3 "$WORK/apt.log")"
+    die "cannot download the source of $SOURCE $CURL_VERSION from $MIRROR (the mirror keeps the" \
+        "current version of each suite only: is libcurl4 up to date?): $(tail -n 3 "$WORK/apt.log")"
 dsc=("$WORK"/dl/*.dsc)
 # The .dsc's own signature needs the Debian developers' keyring; the archive's signed index
 # already vouched for every file's hash.
