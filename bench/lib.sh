@@ -116,13 +116,16 @@ bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 bench_calc() { echo "$*" | bc -l; }
 
-# bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW.
+# bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW. With
+# the lean libcurl (the image's), or BENCH_CURL=system for the system's in build/bench-system.
 # shellcheck disable=SC2034 # the variables it sets are read by the caller
 bench_build() {
-    cmake -S "$BENCH_ROOT" -B "$BENCH_ROOT/build/bench" -DCMAKE_BUILD_TYPE=Release \
-        -DBUILD_TESTING=OFF >"$OUT/cmake.log"
-    cmake --build "$BENCH_ROOT/build/bench" -j 2 >>"$OUT/cmake.log"
-    EDW=$BENCH_ROOT/build/bench/edw
+    local curl=${BENCH_CURL:-lean} dir=$BENCH_ROOT/build/bench
+    [[ $curl == lean ]] || dir+=-$curl
+    cmake -S "$BENCH_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+        -DEDW_CURL="$curl" >"$OUT/cmake.log"
+    cmake --build "$dir" -j 2 >>"$OUT/cmake.log"
+    EDW=$dir/edw
 }
 
 # bench_script_init NAME: what a stand-alone bench script needs first: a scratch directory

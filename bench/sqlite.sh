@@ -22,7 +22,8 @@ command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 if [[ -n ${BENCH_EDW:-} ]]; then
     EDW=$BENCH_EDW
 else
-    cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+    cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DEDW_CURL=lean \
+        >/dev/null
     cmake --build build/bench -j "$(nproc)" >/dev/null
     EDW=$PWD/build/bench/edw
 fi

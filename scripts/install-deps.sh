@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
     libssl-dev libexpat1-dev libmicrohttpd-dev)
+# -DEDW_CURL=lean (scripts/lean-curl.sh) builds libcurl from Debian's source package.
+BUILD_PKGS+=(dpkg-dev zlib1g-dev)
 TEST_PKGS=(libcmocka-dev jq sqlite3 libxml2-utils procps shellcheck clang libclang-rt-14-dev nodejs npm openssl curl
     umoci prometheus)
 

@@ -90,6 +90,16 @@ EDW_NODISCARD enum edw_err edw_http_transport_curl_new(const struct edw_http_opt
                                                        struct edw_error *err);
 void edw_http_transport_destroy(struct edw_http_transport *t);
 
+/* The HTTP library built into edw: "libcurl/VERSION (system)" or "(lean: ...)", the build
+ * chosen with -DEDW_CURL (docs/building.md). With `runtime`, libcurl's own curl_version()
+ * instead of the version it was compiled against: that also names the TLS, zlib and other
+ * libraries it links, but asks each of them for its version, which with Debian's libcurl
+ * pages in code of ten libraries (about 1 MB of RSS): for `edw version`, not a consumer's
+ * start-up. A static string; thread-safe. */
+const char *edw_http_library(bool runtime);
+/* "system" or "lean": how libcurl was built into edw (-DEDW_CURL). */
+const char *edw_http_library_kind(void);
+
 static inline enum edw_err edw_http_perform(struct edw_http_transport *t,
                                             struct edw_http_request *const *reqs,
                                             struct edw_http_response *const *resps, size_t n)

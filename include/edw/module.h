@@ -8,6 +8,7 @@
 #ifndef EDW_MODULE_H
 #define EDW_MODULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "edw/backend.h"
@@ -16,7 +17,7 @@
 #include "edw/token.h"
 
 /* Changes whenever a descriptor below changes; a module from another build is refused. */
-#define EDW_MODULE_ABI 1
+#define EDW_MODULE_ABI 2
 
 /* edw-net.so: the backends that talk HTTP. */
 struct edw_net_module {
@@ -27,6 +28,8 @@ struct edw_net_module {
     enum edw_azure_cred_kind (*azure_cred_choose)(const struct edw_config *cfg,
                                                   struct edw_buf *why);
     const char *(*azure_cred_name)(enum edw_azure_cred_kind k);
+    const char *(*http_library)(bool runtime); /* edw_http_library() (edw/http.h) */
+    const char *(*http_library_kind)(void);    /* "system" or "lean" */
 };
 
 /* edw-httpd.so: the /metrics, /healthz and /readyz endpoint (see edw/health.h). */
@@ -38,6 +41,12 @@ struct edw_httpd_module {
     unsigned (*port)(const struct edw_obs_server *s);
     void (*stop)(struct edw_obs_server *s);
 };
+
+/* The HTTP library edw-net.so was built with (edw_http_library() of edw/http.h), and its kind
+ * ("system" or "lean"); NULL with `err` set when the module cannot be loaded. The binary's
+ * forwarders (src/modules/net_client.c). Thread-safe. */
+const char *edw_net_http_library(bool runtime, struct edw_error *err);
+const char *edw_net_http_library_kind(struct edw_error *err);
 
 /* The symbol each module exports: "edw_module_<name>". */
 #define EDW_MODULE_SYMBOL(name) edw_module_##name

@@ -66,6 +66,7 @@ int edw_cmd_verify(int argc, char **argv);
 int edw_cmd_queue(int argc, char **argv);
 int edw_cmd_table(int argc, char **argv);
 int edw_cmd_config(int argc, char **argv);
+int edw_cmd_version(int argc, char **argv);
 int edw_cmd_demo(int argc, char **argv);
 
 #endif

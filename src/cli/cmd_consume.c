@@ -11,6 +11,7 @@
 #include "edw/handler.h"
 #include "edw/health.h"
 #include "edw/log.h"
+#include "edw/module.h"
 #include "edw/worker.h"
 
 /* How often a consumer that serves metrics refreshes the queue-depth gauge. */
@@ -177,11 +178,17 @@ int edw_cmd_consume(int argc, char **argv)
     struct edw_worker_stats st;
     size_t batch = opts_from(&cli, h, false).batch;
     edw_cli_set_shutdown_grace(cli.cfg.shutdown_grace_s);
+    /* The network backends name their libcurl build (system or lean), so a log tells which
+     * one a deployment runs; the module is loaded already (the backend lives in it). */
+    struct edw_error lib_err = {0};
+    const char *lib = strcmp(cli.backend->name, "sqlite") != 0
+                          ? edw_net_http_library(false, &lib_err) : NULL;
     edw_info("consume",
              "consuming queue %s with handler %s (%lld pipeline(s), concurrency %lld, batch "
-             "%zu%s)",
+             "%zu%s)%s%s",
              cli.cfg.queue_name, h->name, cli.cfg.pipelines, cli.cfg.concurrency, batch,
-             cli.cfg.batch == EDW_BATCH_AUTO ? ", auto" : "");
+             cli.cfg.batch == EDW_BATCH_AUTO ? ", auto" : "", lib ? "; HTTP: " : "",
+             lib ? lib : "");
     rc = run_pipelines(&cli, h, srv != NULL, &st, &err);
     if (rc)
         edw_cli_fail(&cli, rc, &err);

@@ -18,6 +18,7 @@ static const struct {
     {"queue", edw_cmd_queue, "create | depth | peek | clear | send TEXT|-"},
     {"table", edw_cmd_table, "create | count"},
     {"config", edw_cmd_config, "print the effective configuration (secrets redacted)"},
+    {"version", edw_cmd_version, "edw's version and its libcurl (system or lean build)"},
 };
 
 static int help(FILE *to, int code)

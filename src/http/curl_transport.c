@@ -68,6 +68,32 @@ static void global_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+#ifndef EDW_CURL_KIND /* set by cmake/Curl.cmake */
+#define EDW_CURL_KIND "system"
+#define EDW_CURL_DESC "system"
+#endif
+
+static pthread_once_t s_library_once = PTHREAD_ONCE_INIT;
+static char s_library[512];
+static void library_init(void)
+{
+    /* curl_version() fills a static buffer of its own each call: copy it once */
+    snprintf(s_library, sizeof(s_library), "%s (%s)", curl_version(), EDW_CURL_DESC);
+}
+
+const char *edw_http_library(bool runtime)
+{
+    if (!runtime)
+        return "libcurl/" LIBCURL_VERSION " (" EDW_CURL_DESC ")";
+    pthread_once(&s_library_once, library_init);
+    return s_library;
+}
+
+const char *edw_http_library_kind(void)
+{
+    return EDW_CURL_KIND;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct edw_http_response *r = arg;

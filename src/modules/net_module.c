@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The descriptor of edw-net.so: the Azure and AWS backends and the Azure credential chain
  * (everything that needs libcurl, libcrypto or expat). Built into the module only. */
+#include "edw/http.h"
 #include "edw/module.h"
 
 extern const struct edw_queue_ops edw_aws_sqs_ops;
@@ -21,4 +22,6 @@ const struct edw_net_module EDW_MODULE_SYMBOL(net) = {
     .n_backends = sizeof(s_backends) / sizeof(s_backends[0]),
     .azure_cred_choose = edw_azure_cred_choose,
     .azure_cred_name = edw_azure_cred_name,
+    .http_library = edw_http_library,
+    .http_library_kind = edw_http_library_kind,
 };

@@ -76,6 +76,14 @@ for m in net httpd; do
 done
 out=$(in_image EDW_BACKEND=azure -- config --json) || fail "edw config (azure) in the image: $out"
 [[ $(json_get "$out" .azure_credential) != unavailable ]] || fail "edw-net.so does not load: $out"
+# The image's edw-net.so has the lean libcurl linked in (build-oci.sh's default): no shared
+# libcurl, and none of the libraries only Debian's libcurl brings, are in the image.
+out=$(in_image -- version --json | tail -n 1) || fail "edw version in the image: $out"
+assert_eq "$(json_get "$out" .libcurl_build)" lean "libcurl build in the image ($out)"
+curl_libs=$(cd "$ROOTFS" && find . -name 'libcurl*' -o -name 'librtmp*' -o -name 'libldap*' \
+    -o -name 'libssh2*' -o -name 'libkrb5*' -o -name 'libnghttp2*' -o -name 'libpsl*' \
+    -o -name 'libbrotli*' -o -name 'libzstd*')
+[[ -z $curl_libs ]] || fail "libraries of Debian's libcurl in the image: $curl_libs"
 
 # smoke_backend NAME ENV=VALUE...: the whole workflow inside the image against one backend.
 # The metrics port is moved off the image default so parallel tests cannot collide on it.

@@ -14,7 +14,25 @@ deps=$(ldd "$EDW_BIN")
 for lib in libcurl libcrypto libmicrohttpd libgnutls; do
     [[ $deps != *"$lib"* ]] || fail "edw links $lib directly: $deps"
 done
-[[ $(ldd "$BIN_DIR/edw-net.so") == *libcurl* ]] || fail "edw-net.so does not link libcurl"
+# edw-net.so holds libcurl: the system's shared one, or the lean build linked in statically
+# (-DEDW_CURL=lean), whose symbols must stay inside the module (only the descriptor is
+# exported) and which links none of the libraries Debian's libcurl brings.
+net_deps=$(ldd "$BIN_DIR/edw-net.so")
+out=$("$EDW_BIN" version --json | tail -n 1) || fail "edw version: $out"
+kind=$(json_get "$out" .libcurl_build)
+[[ $(json_get "$out" .libcurl) == libcurl/*" ($kind"* ]] || fail "edw version: $out"
+case $kind in
+system) [[ $net_deps == *libcurl* ]] || fail "edw-net.so does not link libcurl: $net_deps" ;;
+lean)
+    for lib in libcurl libgnutls librtmp libssh2 libldap libgssapi libnghttp2 libidn2 libpsl; do
+        [[ $net_deps != *"$lib"* ]] || fail "lean edw-net.so links $lib: $net_deps"
+    done
+    [[ $net_deps == *libssl* ]] || fail "lean edw-net.so does not link libssl: $net_deps"
+    exported=$(nm -D --defined-only "$BIN_DIR/edw-net.so" | awk '{print $NF}')
+    assert_eq "$exported" edw_module_net "symbols edw-net.so exports"
+    ;;
+*) fail "edw version: unknown libcurl build '$kind': $out" ;;
+esac
 [[ $(ldd "$BIN_DIR/edw-httpd.so") == *libmicrohttpd* ]] || fail "edw-httpd.so does not link libmicrohttpd"
 
 # A binary alone: SQLite works, the rest says what is missing.
@@ -31,6 +49,9 @@ rc=0
 err=$("$ALONE" queue depth --backend aws 2>&1) || rc=$?
 assert_eq "$rc" 2 "exit code of --backend aws without edw-net.so"
 [[ $err == *"module edw-net.so not found in $TEST_DIR/alone/bin"* ]] || fail "unclear error: $err"
+out=$("$ALONE" version) || fail "edw version without modules: $out"
+[[ $out == *"edw-net.so: not available (module edw-net.so not found"* ]] ||
+    fail "edw version without edw-net.so: $out"
 rc=0
 err=$("$ALONE" consume --exit-when-idle 0.3 --http-port "$(free_port)" 2>&1) || rc=$?
 ((rc != 0)) || fail "consume with a metrics port but no edw-httpd.so succeeded"
