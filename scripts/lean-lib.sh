@@ -7,7 +7,8 @@
 # configuration is not read or changed; apt checks the files against the archive's signed
 # index). Sourced, not run. A recipe calls, in this order:
 #   lean_init NAME FALLBACK      NAME for messages, FALLBACK: the cmake option to avoid the build
-#   lean_source_of BINARY_PKG    sets LEAN_SOURCE, LEAN_VERSION (its source package, version)
+#   lean_source_of BINARY_PKG    sets LEAN_SOURCE, LEAN_VERSION (its source package, version),
+#                                LEAN_PACKAGE (BINARY_PKG)
 #   lean_buildflags              exports CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian's, hardening=+all)
 #   lean_key RECIPE FLAGS...     sets KEY (a hash of these, the compiler flags and the compiler)
 #   lean_cache_enter CACHE       sets DIR=CACHE/LEAN_VERSION-KEY; returns 1 when DIR is built
@@ -39,6 +40,7 @@ lean_source_of() {
     LEAN_VERSION=$(dpkg-query -W -f '${source:Version}' "$1" 2>/dev/null) ||
         die "Debian's $1 is not installed (the lean build uses its source version)"
     LEAN_SOURCE=$(dpkg-query -W -f '${source:Package}' "$1")
+    LEAN_PACKAGE=$1
 }
 
 # lean_buildflags: Debian's compiler flags (hardening as Debian's packages: hardening=+all),
@@ -108,7 +110,8 @@ lean_fetch_source() {
             "$(tail -n 3 "$WORK/apt.log")"
     (cd "$WORK/dl" && apt-get "${apt[@]}" source --download-only -qq "$LEAN_SOURCE=$LEAN_VERSION") \
         >>"$WORK/apt.log" 2>&1 ||
-        die "cannot download the source of $LEAN_SOURCE $LEAN_VERSION from $mirror:" \
+        die "cannot download the source of $LEAN_SOURCE $LEAN_VERSION from $mirror (the mirror" \
+            "keeps the current version of each suite only: is $LEAN_PACKAGE up to date?):" \
             "$(tail -n 3 "$WORK/apt.log")"
     local dsc=("$WORK"/dl/*.dsc)
     # The .dsc's own signature needs the Debian developers' keyring; the archive's signed index
