@@ -71,8 +71,8 @@ say "building src/microhttpd with make -j $JOBS"
 make -C "$WORK/src/src/microhttpd" -j "$JOBS" >"$WORK/make.log" 2>&1 ||
     die "make failed; the end of its log: $(tail -n 5 "$WORK/make.log")"
 t3=$(date +%s.%N)
-times=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
-    'BEGIN {printf "fetch %.0f s, configure %.0f s, make -j %d %.0f s", b - a, c - b, '"$JOBS"', d - c}')
+times=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v j="$JOBS" \
+    'BEGIN {printf "fetch %.0f s, configure %.0f s, make -j %d %.0f s", b - a, c - b, j, d - c}')
 
 mkdir -p "$WORK/out/lib" "$WORK/out/include"
 cp "$WORK/src/src/microhttpd/.libs/libmicrohttpd.a" "$WORK/out/lib/"
