@@ -8,7 +8,7 @@
 # the highest RSS seen: anonymous vs file-backed memory, the number of files mapped and the
 # largest mappings. Also the RSS of `edw --help` (libraries loaded, nothing done). Figures only.
 # RSS_LIBRARY_PATH, when set, becomes LD_LIBRARY_PATH of the measured edw processes only (to
-# try other builds of a library: bench/lean_curl.sh).
+# try other builds of a library, e.g. a libmicrohttpd without HTTPS: docs/BENCHMARKS.md).
 # Usage: bench/rss.sh [messages=20000] [runs=3] [backends=sqlite,azure,aws]
 set -euo pipefail
 cd "$(dirname "$0")/.."

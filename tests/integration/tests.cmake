@@ -34,6 +34,7 @@ edw_integration_test(azure_lost_lease 120)
 edw_integration_test(azure_demo 300)
 edw_integration_test(azure_identity 180)
 edw_integration_test(azure_tls_chain 120)
+edw_integration_test(http_proxy 120)
 # Reliability (issue 7): the fault-injecting proxy, lease renewal, chaos, faults, shutdown
 edw_integration_test(fault_proxy 120)
 edw_integration_test(lease_renewal 120)
