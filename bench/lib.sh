@@ -117,13 +117,16 @@ bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 bench_calc() { echo "$*" | bc -l; }
 
 # bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW. With
-# the lean libcurl (the image's), or BENCH_CURL=system for the system's in build/bench-system.
+# the lean libcurl and libmicrohttpd (the image's), or BENCH_CURL=system for the system's
+# libcurl in build/bench-system, BENCH_MHD=system for the system's libmicrohttpd in
+# build/bench-mhd-system (both: build/bench-system-mhd-system).
 # shellcheck disable=SC2034 # the variables it sets are read by the caller
 bench_build() {
-    local curl=${BENCH_CURL:-lean} dir=$BENCH_ROOT/build/bench
+    local curl=${BENCH_CURL:-lean} mhd=${BENCH_MHD:-lean} dir=$BENCH_ROOT/build/bench
     [[ $curl == lean ]] || dir+=-$curl
+    [[ $mhd == lean ]] || dir+=-mhd-$mhd
     cmake -S "$BENCH_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-        -DEDW_CURL="$curl" >"$OUT/cmake.log"
+        -DEDW_CURL="$curl" -DEDW_MHD="$mhd" >"$OUT/cmake.log"
     cmake --build "$dir" -j 2 >>"$OUT/cmake.log"
     EDW=$dir/edw
 }

@@ -23,7 +23,7 @@ if [[ -n ${BENCH_EDW:-} ]]; then
     EDW=$BENCH_EDW
 else
     cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DEDW_CURL=lean \
-        >/dev/null
+        -DEDW_MHD=lean >/dev/null
     cmake --build build/bench -j "$(nproc)" >/dev/null
     EDW=$PWD/build/bench/edw
 fi

@@ -45,7 +45,8 @@ elseif(EDW_CURL STREQUAL "lean")
     # builds the lean library of the new version (the cache is keyed by it).
     file(GLOB lean_dpkg_lists /var/lib/dpkg/info/libcurl4.list /var/lib/dpkg/info/libcurl4:*.list)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-        "${PROJECT_SOURCE_DIR}/scripts/lean-curl.sh" ${lean_dpkg_lists})
+        "${PROJECT_SOURCE_DIR}/scripts/lean-curl.sh" "${PROJECT_SOURCE_DIR}/scripts/lean-lib.sh"
+        ${lean_dpkg_lists})
 else()
     message(FATAL_ERROR "EDW_CURL must be system or lean, not '${EDW_CURL}'")
 endif()

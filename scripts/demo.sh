@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build-only
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DEDW_CURL=lean \
-    >/dev/null
+    -DEDW_MHD=lean >/dev/null
 cmake --build build/release -j "$(nproc)" >/dev/null
 mkdir -p build/demo
 export EDW_SQLITE_PATH=${EDW_SQLITE_PATH:-$PWD/build/demo/edw.db}

@@ -3,6 +3,7 @@
 # Build and run every test on a fresh Debian 12 machine: installs dependencies, then
 #   1. a -Werror build with all unit and integration tests (emulators started by the tests),
 #      with the lean libcurl the image and benchmarks use (-DEDW_CURL=lean, docs/building.md),
+#      and the lean libmicrohttpd (-DEDW_MHD=lean),
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build with the same tests, with the
 #      system's libcurl (as the TSan and fuzz builds), so both libcurl builds are tested,
 #   3. a ThreadSanitizer build with the unit tests and the integration tests that run threads,
@@ -27,7 +28,7 @@ run_suite() {
 CTEST_ARGS=("$@")
 SUITE_ARGS=()
 echo "== release build (-Werror) =="
-run_suite build/test-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDW_CURL=lean
+run_suite build/test-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDW_CURL=lean -DEDW_MHD=lean
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -5,9 +5,11 @@
 # in its final stage (both use collect-rootfs.sh), so CI can build, measure and run the image
 # that users get from `docker build -f deploy/Dockerfile .`.
 #
-# Usage: build-oci.sh [--binary PATH] [--curl lean|system] [--out DIR] [--tag TAG] [--unpack DIR]
+# Usage: build-oci.sh [--binary PATH] [--curl lean|system] [--mhd lean|system] [--out DIR]
+#                     [--tag TAG] [--unpack DIR]
 #   --binary PATH  use this edw binary (default: a fresh Release build of this checkout)
 #   --curl KIND    libcurl of that build (-DEDW_CURL, docs/building.md; default lean)
+#   --mhd KIND     libmicrohttpd of that build (-DEDW_MHD, docs/building.md; default lean)
 #   --out DIR      where the layout goes: DIR/layout (default: build/oci)
 #   --tag TAG      image tag inside the layout (default: latest)
 #   --unpack DIR   also unpack the image as a runtime bundle (DIR/rootfs, DIR/config.json)
@@ -21,14 +23,16 @@ OUT="$ROOT/build/oci"
 TAG=latest
 UNPACK=""
 CURL=lean
+MHD=lean
 while (($#)); do
     case "$1" in
     --binary) BIN=$2; shift 2 ;;
     --curl) CURL=$2; shift 2 ;;
+    --mhd) MHD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --unpack) UNPACK=$2; shift 2 ;;
-    -h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-oci: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -44,10 +48,10 @@ rm -rf "$WORK" "$OUT/layout"
 mkdir -p "$WORK"
 
 if [[ -z "$BIN" ]]; then
-    # Same flags as the Dockerfile's builder stage. The lean libcurl comes from the checkout's
-    # cache (build/lean-curl), built there once.
+    # Same flags as the Dockerfile's builder stage. The lean libcurl and libmicrohttpd come from
+    # the checkout's caches (build/lean-curl, build/lean-mhd), built there once.
     cmake -S "$ROOT" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-        -DEDW_WERROR=ON -DEDW_CURL="$CURL" >/dev/null
+        -DEDW_WERROR=ON -DEDW_CURL="$CURL" -DEDW_MHD="$MHD" >/dev/null
     cmake --build "$WORK/build" -j "$(nproc)" >/dev/null
     BIN="$WORK/build/edw"
 fi

@@ -84,4 +84,9 @@ unsigned edw_obs_server_port(const struct edw_obs_server *s);
 /* Stop listening, finish the requests being served and free `s`. NULL-safe. */
 void edw_obs_server_stop(struct edw_obs_server *s);
 
+/* The HTTP server library, e.g. "libmicrohttpd/0.9.75 (system)", and its kind ("system" or
+ * "lean", -DEDW_MHD; docs/building.md). Static strings; thread-safe. */
+const char *edw_obs_server_library(void);
+const char *edw_obs_server_library_kind(void);
+
 #endif

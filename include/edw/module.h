@@ -17,7 +17,7 @@
 #include "edw/token.h"
 
 /* Changes whenever a descriptor below changes; a module from another build is refused. */
-#define EDW_MODULE_ABI 2
+#define EDW_MODULE_ABI 3
 
 /* edw-net.so: the backends that talk HTTP. */
 struct edw_net_module {
@@ -40,6 +40,8 @@ struct edw_httpd_module {
                           struct edw_error *err);
     unsigned (*port)(const struct edw_obs_server *s);
     void (*stop)(struct edw_obs_server *s);
+    const char *(*server_library)(void);      /* edw_obs_server_library() (edw/health.h) */
+    const char *(*server_library_kind)(void); /* "system" or "lean" */
 };
 
 /* The HTTP library edw-net.so was built with (edw_http_library() of edw/http.h), and its kind
@@ -47,6 +49,11 @@ struct edw_httpd_module {
  * forwarders (src/modules/net_client.c). Thread-safe. */
 const char *edw_net_http_library(bool runtime, struct edw_error *err);
 const char *edw_net_http_library_kind(struct edw_error *err);
+
+/* The same for edw-httpd.so's HTTP server library (edw_obs_server_library() of edw/health.h);
+ * src/modules/httpd_client.c. Thread-safe. */
+const char *edw_httpd_server_library(struct edw_error *err);
+const char *edw_httpd_server_library_kind(struct edw_error *err);
 
 /* The symbol each module exports: "edw_module_<name>". */
 #define EDW_MODULE_SYMBOL(name) edw_module_##name

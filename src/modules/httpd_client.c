@@ -27,3 +27,15 @@ void edw_obs_server_stop(struct edw_obs_server *s)
     if (s)
         s_httpd->stop(s);
 }
+
+const char *edw_httpd_server_library(struct edw_error *err)
+{
+    const struct edw_httpd_module *m = edw_module_load("httpd", err);
+    return m ? m->server_library() : NULL;
+}
+
+const char *edw_httpd_server_library_kind(struct edw_error *err)
+{
+    const struct edw_httpd_module *m = edw_module_load("httpd", err);
+    return m ? m->server_library_kind() : NULL;
+}

@@ -11,4 +11,6 @@ const struct edw_httpd_module EDW_MODULE_SYMBOL(httpd) = {
     .start = edw_obs_server_start,
     .port = edw_obs_server_port,
     .stop = edw_obs_server_stop,
+    .server_library = edw_obs_server_library,
+    .server_library_kind = edw_obs_server_library_kind,
 };

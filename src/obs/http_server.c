@@ -165,3 +165,27 @@ void edw_obs_server_stop(struct edw_obs_server *s)
     MHD_stop_daemon(s->daemon);
     free(s);
 }
+
+#ifndef EDW_MHD_KIND /* set by cmake/Mhd.cmake */
+#define EDW_MHD_KIND "system"
+#define EDW_MHD_DESC "system"
+#endif
+
+static pthread_once_t s_library_once = PTHREAD_ONCE_INIT;
+static char s_library[256];
+static void library_init(void)
+{
+    snprintf(s_library, sizeof(s_library), "libmicrohttpd/%s (%s)", MHD_get_version(),
+             EDW_MHD_DESC);
+}
+
+const char *edw_obs_server_library(void)
+{
+    pthread_once(&s_library_once, library_init);
+    return s_library;
+}
+
+const char *edw_obs_server_library_kind(void)
+{
+    return EDW_MHD_KIND;
+}

@@ -84,6 +84,12 @@ curl_libs=$(cd "$ROOTFS" && find . -name 'libcurl*' -o -name 'librtmp*' -o -name
     -o -name 'libssh2*' -o -name 'libkrb5*' -o -name 'libnghttp2*' -o -name 'libpsl*' \
     -o -name 'libbrotli*' -o -name 'libzstd*')
 [[ -z $curl_libs ]] || fail "libraries of Debian's libcurl in the image: $curl_libs"
+# Likewise edw-httpd.so has the lean libmicrohttpd (HTTP only): no GnuTLS and its libraries.
+assert_eq "$(json_get "$out" .libmicrohttpd_build)" lean "libmicrohttpd build in the image ($out)"
+mhd_libs=$(cd "$ROOTFS" && find . -name 'libmicrohttpd*' -o -name 'libgnutls*' \
+    -o -name 'libnettle*' -o -name 'libhogweed*' -o -name 'libgmp*' -o -name 'libp11-kit*' \
+    -o -name 'libtasn1*')
+[[ -z $mhd_libs ]] || fail "libraries of Debian's libmicrohttpd in the image: $mhd_libs"
 
 # smoke_backend NAME ENV=VALUE...: the whole workflow inside the image against one backend.
 # The metrics port is moved off the image default so parallel tests cannot collide on it.

@@ -33,7 +33,24 @@ lean)
     ;;
 *) fail "edw version: unknown libcurl build '$kind': $out" ;;
 esac
-[[ $(ldd "$BIN_DIR/edw-httpd.so") == *libmicrohttpd* ]] || fail "edw-httpd.so does not link libmicrohttpd"
+# edw-httpd.so holds libmicrohttpd: the system's shared one (on Debian with GnuTLS), or the
+# lean build linked in statically (-DEDW_MHD=lean), HTTP only: no GnuTLS, symbols kept inside.
+httpd_deps=$(ldd "$BIN_DIR/edw-httpd.so")
+kind=$(json_get "$out" .libmicrohttpd_build)
+[[ $(json_get "$out" .libmicrohttpd) == libmicrohttpd/*" ($kind"* ]] || fail "edw version: $out"
+case $kind in
+system)
+    [[ $httpd_deps == *libmicrohttpd* ]] || fail "edw-httpd.so does not link libmicrohttpd"
+    ;;
+lean)
+    for lib in libmicrohttpd libgnutls libnettle libhogweed libgmp libp11-kit libtasn1; do
+        [[ $httpd_deps != *"$lib"* ]] || fail "lean edw-httpd.so links $lib: $httpd_deps"
+    done
+    exported=$(nm -D --defined-only "$BIN_DIR/edw-httpd.so" | awk '{print $NF}')
+    assert_eq "$exported" edw_module_httpd "symbols edw-httpd.so exports"
+    ;;
+*) fail "edw version: unknown libmicrohttpd build '$kind': $out" ;;
+esac
 
 # A binary alone: SQLite works, the rest says what is missing.
 mkdir -p "$TEST_DIR/alone/bin"
