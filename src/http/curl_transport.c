@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -60,6 +61,7 @@ struct transfer {
     CURL *easy;
     struct curl_slist *headers;
     struct edw_http_response *resp;
+    const char *const *keep; /* the response headers to copy; NULL: all */
 };
 
 static pthread_once_t s_global_once = PTHREAD_ONCE_INIT;
@@ -79,10 +81,22 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Whether the header named data[0..len) is one the caller asked for. */
+static bool wanted_header(const char *const *keep, const char *data, size_t len)
+{
+    if (!keep)
+        return true;
+    for (; *keep; keep++)
+        if (strncasecmp(*keep, data, len) == 0 && (*keep)[len] == '\0')
+            return true;
+    return false;
+}
+
 /* Collect "Name: value" lines; a new status line (after 100 Continue) starts over. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
-    struct edw_http_response *r = arg;
+    struct transfer *x = arg;
+    struct edw_http_response *r = x->resp;
     size_t n = size * nmemb, len = n;
     while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
         len--;
@@ -91,7 +105,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
         return n;
     }
     char *colon = memchr(data, ':', len);
-    if (!colon)
+    if (!colon || !wanted_header(x->keep, data, (size_t)(colon - data)))
         return n;
     const char *v = colon + 1;
     while (v < data + len && (*v == ' ' || *v == '\t'))
@@ -136,7 +150,7 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x->resp);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
@@ -360,6 +374,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     enum edw_err rc = EDW_OK;
     for (size_t i = 0; i < n; i++) {
         xs[i].resp = resps[i];
+        xs[i].keep = reqs[i]->keep_headers;
         xs[i].easy = easy_get(t);
         if (!xs[i].easy) {
             rc = EDW_ERR_FATAL;
