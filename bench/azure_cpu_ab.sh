@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Paired CPU comparison of two edw builds as Azure consumers (issue 4's CPU target): each run
 # drains N messages from a fresh in-memory Azurite with `edw consume --exit-when-idle 1`
-# (defaults otherwise), CPU counted by `perf stat -e task-clock` (user + system of the edw
-# process, start-up and the idle second included). The binaries alternate A, B, A, B, ...
+# (defaults otherwise); CPU is the user and system time of the edw process from wait4()'s
+# rusage (microseconds; start-up and the idle second included), reported apart because the
+# user time moves less with the machine's load. The binaries alternate A, B, A, B, ...
 # so both see the same load; medians are printed with the load average. Each run is checked
 # with `edw verify`. Usage: bench/azure_cpu_ab.sh EDW_A EDW_B [messages] [runs]
 # (EDW_A/EDW_B: paths of edw binaries, each next to its own edw-net.so).
@@ -26,19 +27,30 @@ run_one() { # binary label
     "$A" queue create >/dev/null
     "$A" table create >/dev/null
     "$A" produce --count "$N" --batch 100 >/dev/null
-    perf stat -x, -e task-clock,context-switches -o "$OUT/stat" \
-        "$edw" consume --json --exit-when-idle 1 >"$OUT/out"
-    local processed ms cs
+    python3 -c '
+import os, sys
+pid = os.fork()
+if pid == 0:
+    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+print(ru.ru_utime * 1000, ru.ru_stime * 1000, ru.ru_nvcsw + ru.ru_nivcsw)
+sys.exit(os.waitstatus_to_exitcode(status))
+' "$OUT/out" "$edw" consume --json --exit-when-idle 1 >"$OUT/rusage"
+    local processed user sys cs
     processed=$(tail -n 1 "$OUT/out" | jq .processed)
-    ms=$(awk -F, '$3 == "task-clock" {print $1}' "$OUT/stat")
-    cs=$(awk -F, '$3 == "context-switches" {print $1}' "$OUT/stat")
+    read -r user sys cs <"$OUT/rusage"
     [[ $processed -eq $N ]] || echo "note: $label processed $processed of $N" >&2
     "$A" verify >/dev/null || { echo "edw verify failed after $label" >&2; exit 1; }
-    local per1000
-    per1000=$(echo "$ms * 1000 / $processed" | bc -l)
-    printf '%s %.1f ms per 1000 (cs/msg %.2f) load %s\n' "$label" "$per1000" \
-        "$(echo "$cs / $processed" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)" >&2
-    echo "$per1000" >>"$OUT/$label"
+    local k=1000 total
+    total=$(echo "($user + $sys) * $k / $processed" | bc -l)
+    printf '%s %.1f ms per 1000 (user %.1f, sys %.1f; cs/msg %.2f) load %s\n' "$label" \
+        "$total" "$(echo "$user * $k / $processed" | bc -l)" \
+        "$(echo "$sys * $k / $processed" | bc -l)" "$(echo "$cs / $processed" | bc -l)" \
+        "$(cut -d' ' -f1 /proc/loadavg)" >&2
+    echo "$total" >>"$OUT/$label"
+    echo "$user * $k / $processed" | bc -l >>"$OUT/$label.user"
 }
 
 for ((i = 1; i <= RUNS; i++)); do
@@ -50,4 +62,6 @@ printf 'A %s: median %.1f ms CPU per 1000 messages (%s)\n' "$A" "$(median <"$OUT
     "$(xargs printf '%.0f ' <"$OUT/A")"
 printf 'B %s: median %.1f ms CPU per 1000 messages (%s)\n' "$B" "$(median <"$OUT/B")" \
     "$(xargs printf '%.0f ' <"$OUT/B")"
+printf 'user time only: A median %.1f, B median %.1f ms per 1000\n' \
+    "$(median <"$OUT/A.user")" "$(median <"$OUT/B.user")"
 printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

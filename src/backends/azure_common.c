@@ -283,23 +283,61 @@ void edw_azure_rfc1123(int64_t unix_us, char out[30])
     out[n] = '\0';
 }
 
+/* `n` decimal digits at *p (advanced past them) into *out; false when not all are digits. */
+static bool digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (m 1..12). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Parsed by hand (it runs for every message received): "Www, D[D] Mon YYYY HH:MM:SS GMT". */
 bool edw_azure_parse_rfc1123(const char *text, int64_t *unix_us)
 {
-    char wday[4], mon[4];
-    int day, year, h, m, s, used = 0;
-    if (sscanf(text, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year,
-               &h, &m, &s, &used) != 7 ||
-        used == 0 || text[used] != '\0')
+    const char *p = text;
+    for (int i = 0; i < 3; i++)
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')))
+            return false;
+    p += 3;
+    if (p[0] != ',' || p[1] != ' ')
+        return false;
+    p += 2;
+    int day, year, h, m, sec;
+    bool two = p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9';
+    if (!digits(&p, two ? 2 : 1, &day) || *p++ != ' ')
         return false;
     int month = -1;
-    for (int i = 0; i < 12; i++)
-        if (strcmp(mon, s_months[i]) == 0)
+    for (int i = 0; i < 12 && month < 0; i++)
+        if (strncmp(p, s_months[i], 3) == 0)
             month = i;
-    if (month < 0 || day < 1 || day > 31 || h > 23 || m > 59 || s > 60)
+    if (month < 0 || p[3] != ' ')
         return false;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month, .tm_mday = day, .tm_hour = h,
-                    .tm_min = m, .tm_sec = s};
-    *unix_us = (int64_t)timegm(&tm) * 1000000;
+    p += 4;
+    if (!digits(&p, 4, &year) || *p++ != ' ' || !digits(&p, 2, &h) || *p++ != ':' ||
+        !digits(&p, 2, &m) || *p++ != ':' || !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
+        return false;
+    if (day < 1 || day > 31 || h > 23 || m > 59 || sec > 60)
+        return false;
+    int64_t days = days_from_civil(year, month + 1, day);
+    *unix_us = ((days * 24 + h) * 60 + m) * 60 * 1000000 + (int64_t)sec * 1000000;
     return true;
 }
 
