@@ -92,9 +92,14 @@ static bool wanted_header(const char *const *keep, const char *data, size_t len)
 {
     if (!keep)
         return true;
-    for (; *keep; keep++)
-        if (strncasecmp(*keep, data, len) == 0 && (*keep)[len] == '\0')
+    /* Called for every header line of every response: cheap tests first (the first letter,
+     * ASCII case folded; the length) before the full comparison. */
+    for (; *keep; keep++) {
+        const char *k = *keep;
+        if (len && (k[0] | 0x20) == (data[0] | 0x20) && strnlen(k, len + 1) == len &&
+            strncasecmp(k, data, len) == 0)
             return true;
+    }
     return false;
 }
 
@@ -106,7 +111,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     size_t n = size * nmemb, len = n;
     while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
         len--;
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+    if (len >= 5 && data[0] == 'H' && strncmp(data, "HTTP/", 5) == 0) {
         edw_http_headers_cleanup(&r->headers);
         return n;
     }
