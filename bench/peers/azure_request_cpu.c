@@ -19,7 +19,8 @@
 extern const struct edw_queue_ops edw_azure_queue_ops;
 
 #define N 32
-#define EMPTY_LIST "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList></QueueMessagesList>"
+#define EMPTY_LIST                                                                           \
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList></QueueMessagesList>"
 
 static enum edw_err answer(void *state, struct edw_http_request *const *reqs,
                            struct edw_http_response *const *resps, size_t n)

@@ -277,8 +277,20 @@ static enum edw_err append_joined(struct edw_buf *out, const struct pairs *ps, b
 }
 
 /* The standard headers the Queue scheme signs, in its order. */
-enum { H_ENCODING, H_LANGUAGE, H_MD5, H_TYPE, H_DATE, H_IMS, H_IM, H_INM, H_IUS, H_RANGE,
-       H_MS_DATE, H_COUNT };
+enum {
+    H_ENCODING,
+    H_LANGUAGE,
+    H_MD5,
+    H_TYPE,
+    H_DATE,
+    H_IMS,
+    H_IM,
+    H_INM,
+    H_IUS,
+    H_RANGE,
+    H_MS_DATE,
+    H_COUNT
+};
 static const char *const s_std[H_COUNT] = {
     "Content-Encoding", "Content-Language", "Content-MD5",        "Content-Type",
     "Date",             "If-Modified-Since", "If-Match",          "If-None-Match",
