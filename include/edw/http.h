@@ -30,6 +30,10 @@ struct edw_http_request {
     size_t body_len;
     long timeout_ms; /* whole request; 0: the transport's default */
     bool no_proxy;   /* connect directly even when a proxy is configured (IMDS) */
+    /* The response headers the caller reads: a NULL-terminated list of names (compared
+     * case-insensitively), borrowed; NULL keeps every header. Copying only these saves a
+     * copy (two allocations) of each header the caller never looks at. */
+    const char *const *keep_headers;
 };
 
 struct edw_http_response {

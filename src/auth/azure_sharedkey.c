@@ -15,10 +15,76 @@
 #include "edw/alloc.h"
 #include "edw/auth.h"
 
+/* A name and a value, NUL-terminated, inside one scratch buffer (see struct scratch). */
 struct pair {
-    char *name;
-    char *value;
+    const char *name;
+    const char *value;
 };
+
+/* Decoded query parameters or x-ms-* headers of one request: their text in `text`, the pairs
+ * in `small` while there are few (every request edw makes), on the heap beyond. Built and
+ * torn down per signature without an allocation per name or value. */
+#define SMALL_PAIRS 16
+struct pairs {
+    struct edw_buf text;
+    size_t off[2 * SMALL_PAIRS]; /* offsets of name and value in `text`, while n <= SMALL */
+    size_t *heap_off;            /* the same beyond */
+    size_t n, cap;
+    struct pair small[SMALL_PAIRS];
+    struct pair *p; /* `small` or the heap, valid after pairs_fix */
+};
+
+static void pairs_init(struct pairs *ps)
+{
+    memset(ps, 0, sizeof(*ps));
+    edw_buf_init(&ps->text, 1u << 20);
+    ps->cap = SMALL_PAIRS;
+}
+
+static void pairs_cleanup(struct pairs *ps)
+{
+    edw_buf_cleanup(&ps->text);
+    free(ps->heap_off);
+    if (ps->p != ps->small)
+        free(ps->p);
+}
+
+static size_t *pairs_offsets(struct pairs *ps)
+{
+    return ps->heap_off ? ps->heap_off : ps->off;
+}
+
+/* Start a new pair: its name begins at the current end of the text. */
+static void pairs_push(struct pairs *ps)
+{
+    if (ps->n == ps->cap) {
+        size_t *o = edw_xcalloc(2 * ps->cap * 2, sizeof(*o));
+        memcpy(o, pairs_offsets(ps), 2 * ps->n * sizeof(*o));
+        free(ps->heap_off);
+        ps->heap_off = o;
+        ps->cap *= 2;
+    }
+    pairs_offsets(ps)[2 * ps->n] = ps->text.len;
+    ps->n++;
+}
+
+/* End the current name and start its value. */
+static enum edw_err pairs_value(struct pairs *ps)
+{
+    enum edw_err err = edw_buf_append(&ps->text, "", 1);
+    pairs_offsets(ps)[2 * ps->n - 1] = ps->text.len;
+    return err;
+}
+
+/* Turn the offsets into pointers (the text no longer moves). */
+static void pairs_fix(struct pairs *ps)
+{
+    ps->p = ps->n <= SMALL_PAIRS ? ps->small : edw_xcalloc(ps->n, sizeof(*ps->p));
+    const size_t *o = pairs_offsets(ps);
+    const char *base = edw_buf_cstr(&ps->text);
+    for (size_t i = 0; i < ps->n; i++)
+        ps->p[i] = (struct pair){base + o[2 * i], base + o[2 * i + 1]};
+}
 
 struct url_parts {
     const char *path; /* starts with '/', may be empty when the URL has none */
@@ -54,12 +120,21 @@ static int hexval(char c)
     return -1;
 }
 
-/* Percent-decode `n` bytes; a '%' not followed by two hex digits is kept literally. */
-static char *decode(const char *s, size_t n, bool lower)
+/* Append `n` bytes percent-decoded, then a NUL; a '%' not followed by two hex digits is kept
+ * literally. */
+static enum edw_err append_decoded(struct edw_buf *out, const char *s, size_t n, bool lower)
 {
-    char *out = edw_xmalloc(n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    enum edw_err err = EDW_OK;
+    size_t i = 0;
+    while (i < n && !err) {
+        size_t run = i;
+        while (run < n && s[run] != '%' && !(lower && s[run] >= 'A' && s[run] <= 'Z'))
+            run++;
+        if (run > i) {
+            err = edw_buf_append(out, s + i, run - i); /* the plain stretch at once */
+            i = run;
+            continue;
+        }
         char c = s[i];
         if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
@@ -67,10 +142,10 @@ static char *decode(const char *s, size_t n, bool lower)
         }
         if (lower && c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        out[k++] = c;
+        err = edw_buf_append(out, &c, 1);
+        i++;
     }
-    out[k] = '\0';
-    return out;
+    return err;
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -80,77 +155,83 @@ static int cmp_pair(const void *a, const void *b)
     return c ? c : strcmp(x->value, y->value);
 }
 
-static void free_pairs(struct pair *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(p[i].name);
-        free(p[i].value);
-    }
-    free(p);
-}
-
 /* Decoded query parameters, names lowercased, sorted by name then value. */
-static struct pair *query_pairs(const char *query, size_t *n_out)
+static enum edw_err query_pairs(const char *query, struct pairs *ps)
 {
-    struct pair *p = NULL;
-    size_t n = 0, cap = 0;
+    enum edw_err err = EDW_OK;
     const char *s = query;
-    while (s && *s && *s != '#') {
+    while (s && *s && *s != '#' && !err) {
         size_t len = strcspn(s, "&#");
         if (len > 0) {
             const char *eq = memchr(s, '=', len);
             size_t name_len = eq ? (size_t)(eq - s) : len;
-            p = edw_xgrow(p, &cap, n + 1, sizeof(*p));
-            p[n].name = decode(s, name_len, true);
-            p[n].value = eq ? decode(eq + 1, len - name_len - 1, false) : edw_xstrdup("");
-            n++;
+            pairs_push(ps);
+            err = append_decoded(&ps->text, s, name_len, true);
+            if (!err)
+                err = pairs_value(ps);
+            if (!err && eq)
+                err = append_decoded(&ps->text, eq + 1, len - name_len - 1, false);
+            if (!err)
+                err = edw_buf_append(&ps->text, "", 1);
         }
         s += len;
         if (*s == '&')
             s++;
     }
-    if (n)
-        qsort(p, n, sizeof(*p), cmp_pair);
-    *n_out = n;
-    return p;
+    if (err)
+        return err;
+    pairs_fix(ps);
+    if (ps->n > 1)
+        qsort(ps->p, ps->n, sizeof(*ps->p), cmp_pair);
+    return EDW_OK;
 }
 
-/* Trim and collapse runs of spaces/tabs/CR/LF to one space (the "linear whitespace" rule). */
-static char *collapse(const char *v)
+/* Append `v` trimmed, runs of spaces/tabs/CR/LF collapsed to one space ("linear
+ * whitespace"), then a NUL. */
+static enum edw_err append_collapsed(struct edw_buf *out, const char *v)
 {
-    char *out = edw_xmalloc(strlen(v) + 1);
-    size_t k = 0;
-    bool space = false;
-    for (const char *p = v; *p; p++) {
-        bool ws = *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n';
-        if (ws) {
-            space = k > 0;
+    enum edw_err err = EDW_OK;
+    bool space = false, any = false;
+    const char *p = v;
+    while (*p && !err) {
+        if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+            space = any;
+            p++;
             continue;
         }
+        size_t run = strcspn(p, " \t\r\n");
         if (space)
-            out[k++] = ' ';
+            err = edw_buf_append(out, " ", 1);
+        if (!err)
+            err = edw_buf_append(out, p, run);
         space = false;
-        out[k++] = *p;
+        any = true;
+        p += run;
     }
-    out[k] = '\0';
-    return out;
+    return err ? err : edw_buf_append(out, "", 1);
 }
 
 /* x-ms-* headers, names lowercased, values collapsed, sorted. */
-static struct pair *ms_headers(const struct edw_http_headers *h, size_t *n_out)
+static enum edw_err ms_headers(const struct edw_http_headers *h, struct pairs *ps)
 {
-    struct pair *p = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < h->n; i++) {
-        if (strncasecmp(h->items[i].name, "x-ms-", 5) != 0)
+    enum edw_err err = EDW_OK;
+    for (size_t i = 0; i < h->n && !err; i++) {
+        const char *name = h->items[i].name;
+        if (strncasecmp(name, "x-ms-", 5) != 0)
             continue;
-        p = edw_xgrow(p, &cap, n + 1, sizeof(*p));
-        p[n].name = decode(h->items[i].name, strlen(h->items[i].name), true);
-        p[n].value = collapse(h->items[i].value);
-        n++;
+        pairs_push(ps);
+        err = append_decoded(&ps->text, name, strlen(name), true);
+        if (!err)
+            err = pairs_value(ps);
+        if (!err)
+            err = append_collapsed(&ps->text, h->items[i].value);
     }
+    if (err)
+        return err;
+    pairs_fix(ps);
+    struct pair *p = ps->p;
     /* Values of a repeated name keep their order on the wire, so sort stably by name only. */
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 1; i < ps->n; i++) {
         struct pair t = p[i];
         size_t j = i;
         while (j > 0 && strcmp(p[j - 1].name, t.name) > 0) {
@@ -159,37 +240,94 @@ static struct pair *ms_headers(const struct edw_http_headers *h, size_t *n_out)
         }
         p[j] = t;
     }
-    *n_out = n;
-    return p;
+    return EDW_OK;
+}
+
+static enum edw_err append3(struct edw_buf *out, const char *a, const char *b, const char *c)
+{
+    enum edw_err err = edw_buf_append_str(out, a);
+    if (!err)
+        err = edw_buf_append_str(out, b);
+    return err ? err : edw_buf_append_str(out, c);
 }
 
 /* Append "name:v1,v2\n"-style runs: one entry per distinct name. `sep_first` puts the newline
  * before each entry (query parameters) rather than after (headers). */
-static enum edw_err append_joined(struct edw_buf *out, const struct pair *p, size_t n,
-                                  bool sep_first)
+static enum edw_err append_joined(struct edw_buf *out, const struct pairs *ps, bool sep_first)
 {
     enum edw_err err = EDW_OK;
+    const struct pair *p = ps->p;
+    size_t n = ps->n;
     for (size_t i = 0; i < n && !err; i++) {
         bool same = i > 0 && strcmp(p[i - 1].name, p[i].name) == 0;
         if (same) {
-            err = edw_buf_appendf(out, ",%s", p[i].value);
+            err = append3(out, ",", p[i].value, "");
         } else {
             if (i > 0 && !sep_first)
-                err = edw_buf_append_str(out, "\n");
+                err = edw_buf_append(out, "\n", 1);
             if (!err)
-                err = edw_buf_appendf(out, "%s%s:%s", sep_first ? "\n" : "", p[i].name,
-                                      p[i].value);
+                err = append3(out, sep_first ? "\n" : "", p[i].name, ":");
+            if (!err)
+                err = edw_buf_append_str(out, p[i].value);
         }
     }
     if (!err && n > 0 && !sep_first)
-        err = edw_buf_append_str(out, "\n");
+        err = edw_buf_append(out, "\n", 1);
     return err;
 }
 
-static const char *header_or_empty(const struct edw_http_request *req, const char *name)
+/* The standard headers the Queue scheme signs, in its order. */
+enum {
+    H_ENCODING,
+    H_LANGUAGE,
+    H_MD5,
+    H_TYPE,
+    H_DATE,
+    H_IMS,
+    H_IM,
+    H_INM,
+    H_IUS,
+    H_RANGE,
+    H_MS_DATE,
+    H_COUNT
+};
+static const char *const s_std[H_COUNT] = {
+    "Content-Encoding", "Content-Language", "Content-MD5",        "Content-Type",
+    "Date",             "If-Modified-Since", "If-Match",          "If-None-Match",
+    "If-Unmodified-Since", "Range",          "x-ms-date"};
+
+/* Each standard header's first value (NULL when absent), in one pass over the headers. */
+static void std_headers(const struct edw_http_request *req, const char *v[H_COUNT])
 {
-    const char *v = edw_http_headers_get(&req->headers, name);
-    return v ? v : "";
+    for (size_t k = 0; k < H_COUNT; k++)
+        v[k] = NULL;
+    for (size_t i = 0; i < req->headers.n; i++) {
+        const char *name = req->headers.items[i].name;
+        for (size_t k = 0; k < H_COUNT; k++) {
+            if (!v[k] && strcasecmp(name, s_std[k]) == 0) {
+                v[k] = req->headers.items[i].value;
+                break;
+            }
+        }
+    }
+}
+
+static enum edw_err append_line(struct edw_buf *out, const char *v)
+{
+    enum edw_err err = v ? edw_buf_append_str(out, v) : EDW_OK;
+    return err ? err : edw_buf_append(out, "\n", 1);
+}
+
+static enum edw_err append_resource(struct edw_buf *out, const char *account,
+                                    const struct url_parts *u)
+{
+    enum edw_err err = edw_buf_append(out, "/", 1);
+    if (!err)
+        err = edw_buf_append_str(out, account);
+    if (!err)
+        err = u->path_len ? edw_buf_append(out, u->path, u->path_len)
+                          : edw_buf_append(out, "/", 1);
+    return err;
 }
 
 static enum edw_err queue_sts(const char *account, const struct edw_http_request *req,
@@ -199,50 +337,59 @@ static enum edw_err queue_sts(const char *account, const struct edw_http_request
     char length[32] = "";
     if (req->body_len > 0)
         snprintf(length, sizeof(length), "%zu", req->body_len);
-    bool ms_date = edw_http_headers_get(&req->headers, "x-ms-date") != NULL;
-    enum edw_err err = edw_buf_appendf(
-        out, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", req->method,
-        header_or_empty(req, "Content-Encoding"), header_or_empty(req, "Content-Language"),
-        length, header_or_empty(req, "Content-MD5"), header_or_empty(req, "Content-Type"),
-        ms_date ? "" : header_or_empty(req, "Date"), header_or_empty(req, "If-Modified-Since"),
-        header_or_empty(req, "If-Match"), header_or_empty(req, "If-None-Match"),
-        header_or_empty(req, "If-Unmodified-Since"), header_or_empty(req, "Range"));
-    size_t nh = 0, nq = 0;
-    struct pair *h = ms_headers(&req->headers, &nh);
-    struct pair *q = query_pairs(u->query, &nq);
+    const char *v[H_COUNT];
+    std_headers(req, v);
+    if (v[H_MS_DATE])
+        v[H_DATE] = NULL; /* x-ms-date is signed among the x-ms-* headers instead */
+    enum edw_err err = append_line(out, req->method);
+    const char *lines[] = {v[H_ENCODING], v[H_LANGUAGE], length,  v[H_MD5],
+                           v[H_TYPE],     v[H_DATE],     v[H_IMS], v[H_IM],
+                           v[H_INM],      v[H_IUS],      v[H_RANGE]};
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && !err; i++)
+        err = append_line(out, lines[i]);
+    struct pairs h, q;
+    pairs_init(&h);
+    pairs_init(&q);
     if (!err)
-        err = append_joined(out, h, nh, false);
+        err = ms_headers(&req->headers, &h);
     if (!err)
-        err = edw_buf_appendf(out, "/%s%.*s", account, (int)u->path_len, u->path);
-    if (!err && u->path_len == 0)
-        err = edw_buf_append_str(out, "/");
+        err = query_pairs(u->query, &q);
     if (!err)
-        err = append_joined(out, q, nq, true);
-    free_pairs(h, nh);
-    free_pairs(q, nq);
+        err = append_joined(out, &h, false);
+    if (!err)
+        err = append_resource(out, account, u);
+    if (!err)
+        err = append_joined(out, &q, true);
+    pairs_cleanup(&h);
+    pairs_cleanup(&q);
     return err;
 }
 
 static enum edw_err table_sts(const char *account, const struct edw_http_request *req,
                               const struct url_parts *u, struct edw_buf *out)
 {
-    const char *date = edw_http_headers_get(&req->headers, "x-ms-date");
-    enum edw_err err = edw_buf_appendf(out, "%s\n%s\n%s\n%s\n/%s%.*s", req->method,
-                                       header_or_empty(req, "Content-MD5"),
-                                       header_or_empty(req, "Content-Type"),
-                                       date ? date : header_or_empty(req, "Date"), account,
-                                       (int)u->path_len, u->path);
-    if (!err && u->path_len == 0)
-        err = edw_buf_append_str(out, "/");
-    size_t nq = 0;
-    struct pair *q = query_pairs(u->query, &nq);
-    for (size_t i = 0; i < nq && !err; i++) {
-        if (strcmp(q[i].name, "comp") == 0) {
-            err = edw_buf_appendf(out, "?comp=%s", q[i].value);
+    const char *v[H_COUNT];
+    std_headers(req, v);
+    enum edw_err err = append_line(out, req->method);
+    if (!err)
+        err = append_line(out, v[H_MD5]);
+    if (!err)
+        err = append_line(out, v[H_TYPE]);
+    if (!err)
+        err = append_line(out, v[H_MS_DATE] ? v[H_MS_DATE] : v[H_DATE]);
+    if (!err)
+        err = append_resource(out, account, u);
+    struct pairs q;
+    pairs_init(&q);
+    if (!err)
+        err = query_pairs(u->query, &q);
+    for (size_t i = 0; i < q.n && !err; i++) {
+        if (strcmp(q.p[i].name, "comp") == 0) {
+            err = append3(out, "?comp=", q.p[i].value, "");
             break;
         }
     }
-    free_pairs(q, nq);
+    pairs_cleanup(&q);
     return err;
 }
 
@@ -275,7 +422,7 @@ static enum edw_err authorize(enum edw_azure_sk_scheme scheme, const char *accou
     enum edw_err err = edw_azure_string_to_sign(scheme, account, req, &sts);
     if (err)
         goto out;
-    err = edw_buf_appendf(&auth, "SharedKey %s:", account);
+    err = append3(&auth, "SharedKey ", account, ":");
     if (err)
         goto out;
     unsigned char mac[EDW_SHA256_LEN];

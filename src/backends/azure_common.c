@@ -283,23 +283,61 @@ void edw_azure_rfc1123(int64_t unix_us, char out[30])
     out[n] = '\0';
 }
 
+/* `n` decimal digits at *p (advanced past them) into *out; false when not all are digits. */
+static bool digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (m 1..12). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Parsed by hand (it runs for every message received): "Www, D[D] Mon YYYY HH:MM:SS GMT". */
 bool edw_azure_parse_rfc1123(const char *text, int64_t *unix_us)
 {
-    char wday[4], mon[4];
-    int day, year, h, m, s, used = 0;
-    if (sscanf(text, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year,
-               &h, &m, &s, &used) != 7 ||
-        used == 0 || text[used] != '\0')
+    const char *p = text;
+    for (int i = 0; i < 3; i++)
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')))
+            return false;
+    p += 3;
+    if (p[0] != ',' || p[1] != ' ')
+        return false;
+    p += 2;
+    int day, year, h, m, sec;
+    bool two = p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9';
+    if (!digits(&p, two ? 2 : 1, &day) || *p++ != ' ')
         return false;
     int month = -1;
-    for (int i = 0; i < 12; i++)
-        if (strcmp(mon, s_months[i]) == 0)
+    for (int i = 0; i < 12 && month < 0; i++)
+        if (strncmp(p, s_months[i], 3) == 0)
             month = i;
-    if (month < 0 || day < 1 || day > 31 || h > 23 || m > 59 || s > 60)
+    if (month < 0 || p[3] != ' ')
         return false;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month, .tm_mday = day, .tm_hour = h,
-                    .tm_min = m, .tm_sec = s};
-    *unix_us = (int64_t)timegm(&tm) * 1000000;
+    p += 4;
+    if (!digits(&p, 4, &year) || *p++ != ' ' || !digits(&p, 2, &h) || *p++ != ':' ||
+        !digits(&p, 2, &m) || *p++ != ':' || !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
+        return false;
+    if (day < 1 || day > 31 || h > 23 || m > 59 || sec > 60)
+        return false;
+    int64_t days = days_from_civil(year, month + 1, day);
+    *unix_us = ((days * 24 + h) * 60 + m) * 60 * 1000000 + (int64_t)sec * 1000000;
     return true;
 }
 
@@ -567,23 +605,39 @@ void edw_azure_call_cleanup(struct edw_azure_call *call)
     memset(call, 0, sizeof(*call));
 }
 
+/* The response headers the Azure backends read (errors, retry hints, Update Message's new
+ * receipt, the queue depth, table paging and the $batch reply's boundary); the transport copies
+ * only these. Add a name here before reading a new header. */
+static const char *const s_keep_headers[] = {
+    "x-ms-error-code", "retry-after-ms", "x-ms-retry-after-ms", "Retry-After",
+    "x-ms-popreceipt", "x-ms-time-next-visible", "x-ms-approximate-messages-count",
+    "x-ms-continuation-NextPartitionKey", "x-ms-continuation-NextRowKey", "Content-Type",
+    NULL};
+
 /* Build the wire request for one attempt: URL (plus the SAS), date, version, headers, then
  * the signature over exactly that. */
 static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_call *call,
                           const char *bearer, struct edw_http_request *req)
 {
-    char *url;
-    if (c->conn.auth == EDW_AZURE_AUTH_SAS)
-        url = edw_xasprintf("%s%s%s%s", c->endpoint, call->path,
-                            strchr(call->path, '?') ? "&" : "?", c->conn.sas);
-    else
-        url = edw_xasprintf("%s%s", c->endpoint, call->path);
-    edw_http_request_init(req, call->method, url);
-    explicit_bzero(url, strlen(url));
-    free(url);
-    char date[30];
-    edw_azure_rfc1123(edw_clock_wall_us(c->clock), date);
-    edw_http_headers_add(&req->headers, "x-ms-date", date);
+    /* The URL is assembled in place (no printf, no second copy): a request is made per
+     * message, so this path is the consumer's busiest. */
+    struct edw_buf url;
+    edw_buf_init(&url, (size_t)1 << 30);
+    bool sas = c->conn.auth == EDW_AZURE_AUTH_SAS;
+    if (edw_buf_append_str(&url, c->endpoint) || edw_buf_append_str(&url, call->path) ||
+        (sas && (edw_buf_append_str(&url, strchr(call->path, '?') ? "&" : "?") ||
+                 edw_buf_append_str(&url, c->conn.sas))))
+        abort(); /* no practical limit */
+    memset(req, 0, sizeof(*req));
+    snprintf(req->method, sizeof(req->method), "%s", call->method);
+    req->url = edw_buf_steal(&url);
+    /* The date changes once a second: format it then, not per request. */
+    int64_t now_s = edw_clock_wall_us(c->clock) / 1000000;
+    if (now_s != c->date_s || !c->date[0]) {
+        edw_azure_rfc1123(now_s * 1000000, c->date);
+        c->date_s = now_s;
+    }
+    edw_http_headers_add(&req->headers, "x-ms-date", c->date);
     edw_http_headers_add(&req->headers, "x-ms-version", EDW_AZURE_VERSION);
     if (call->content_type)
         edw_http_headers_add(&req->headers, "Content-Type", call->content_type);
@@ -592,6 +646,7 @@ static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_cal
                              call->headers.items[i].value);
     req->body = call->body;
     req->body_len = call->body_len;
+    req->keep_headers = s_keep_headers;
     if (bearer) {
         char *h = edw_xasprintf("Bearer %s", bearer);
         edw_http_headers_add(&req->headers, "Authorization", h);

@@ -83,6 +83,8 @@ struct edw_azure_client {
     uint64_t requests, retries; /* counters (tests, logs) */
     struct edw_token_source *token; /* EDW_AZURE_AUTH_BEARER: the cached token source */
     struct edw_hmac_key *hmac;      /* EDW_AZURE_AUTH_SHARED_KEY: conn.key, prepared once */
+    int64_t date_s;                 /* the second `date` was formatted for (date[0] 0: none) */
+    char date[30];                  /* x-ms-date of the requests signed in that second */
 };
 
 /* Set up a client from configuration and injected dependencies. When deps->http is NULL the

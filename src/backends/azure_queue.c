@@ -157,7 +157,11 @@ static char *message_path(const char *queue, const char *id, const char *receipt
 {
     struct edw_buf b;
     edw_buf_init(&b, 64 * 1024);
-    enum edw_err rc = edw_buf_appendf(&b, "/%s/messages/", queue);
+    enum edw_err rc = edw_buf_append(&b, "/", 1);
+    if (!rc)
+        rc = edw_buf_append_str(&b, queue);
+    if (!rc)
+        rc = edw_buf_append_str(&b, "/messages/");
     if (!rc)
         rc = edw_azure_url_encode(&b, id, strlen(id), NULL);
     if (!rc)

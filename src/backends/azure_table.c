@@ -268,6 +268,15 @@ static int cmp_keyed(const void *a, const void *b)
     return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
+/* Append the NULL-terminated list of strings `parts`. */
+static enum edw_err append_all(struct edw_buf *out, const char *const *parts)
+{
+    enum edw_err rc = EDW_OK;
+    for (; *parts && !rc; parts++)
+        rc = edw_buf_append_str(out, *parts);
+    return rc;
+}
+
 /* One $batch of rows[0..n) (same partition): body into `out`, Content-Type into `ctype`. */
 static enum edw_err batch_body(struct at *t, const struct keyed *rows, size_t n,
                                struct edw_buf *out, char ctype[96])
@@ -285,20 +294,28 @@ static enum edw_err batch_body(struct at *t, const struct keyed *rows, size_t n,
     for (size_t i = 0; i < n && !rc; i++) {
         edw_buf_reset(&entity);
         rc = row_json(&entity, rows[i].pk, rows[i].row);
+        /* Appended piecewise rather than by printf: the entity is copied once, not
+         * formatted through "%s" (this runs for every row). */
         if (!rc)
-            rc = edw_buf_appendf(out,
-                                 "--%s\r\nContent-Type: application/http\r\n"
-                                 "Content-Transfer-Encoding: binary\r\n\r\nPUT %s",
-                                 cs, t->client.endpoint);
+            rc = append_all(out, (const char *[]){"--", cs,
+                                                  "\r\nContent-Type: application/http\r\n"
+                                                  "Content-Transfer-Encoding: binary\r\n\r\nPUT ",
+                                                  t->client.endpoint, NULL});
         if (!rc)
             rc = entity_path(out, t->table, rows[i].pk, rows[i].row->key);
+        char length[32];
+        snprintf(length, sizeof(length), "%zu", entity.len);
         if (!rc)
-            rc = edw_buf_appendf(out,
-                                 " HTTP/1.1\r\nAccept: " ACCEPT "\r\n"
-                                 "Content-Type: application/json\r\n"
-                                 "Prefer: return-no-content\r\nDataServiceVersion: 3.0;\r\n"
-                                 "Content-Length: %zu\r\n\r\n%s\r\n",
-                                 entity.len, edw_buf_cstr(&entity));
+            rc = append_all(out, (const char *[]){" HTTP/1.1\r\nAccept: " ACCEPT "\r\n"
+                                                  "Content-Type: application/json\r\n"
+                                                  "Prefer: return-no-content\r\n"
+                                                  "DataServiceVersion: 3.0;\r\n"
+                                                  "Content-Length: ",
+                                                  length, "\r\n\r\n", NULL});
+        if (!rc)
+            rc = edw_buf_append(out, edw_buf_cstr(&entity), entity.len);
+        if (!rc)
+            rc = edw_buf_append(out, "\r\n", 2);
     }
     if (!rc)
         rc = edw_buf_appendf(out, "--%s--\r\n--%s--\r\n", cs, batch);

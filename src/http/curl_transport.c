@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -45,7 +46,13 @@ struct curl_transport {
     long long deadline_ms; /* curl's next timeout (monotonic ms); -1: none */
     CURL **idle;           /* easy handles kept for the next requests */
     size_t nidle, capidle;
-    struct edw_buf line;   /* scratch for "Name: value" header lines */
+    /* The request header lines of one perform() call, NUL-separated, and the curl_slist
+     * nodes pointing into them: built in place rather than by curl_slist_append (two
+     * allocations per header per request); valid until the next call. */
+    struct edw_buf lines;
+    struct curl_slist *nodes;
+    size_t *offs; /* each node's line as an offset into `lines`, while `lines` may move */
+    size_t nnodes, capnodes, capoffs;
 };
 
 /* What we know of one descriptor. */
@@ -58,8 +65,9 @@ struct fd_state {
 
 struct transfer {
     CURL *easy;
-    struct curl_slist *headers;
+    size_t first, nheaders; /* its header nodes: t->nodes[first .. first + nheaders) */
     struct edw_http_response *resp;
+    const char *const *keep; /* the response headers to copy; NULL: all */
 };
 
 static pthread_once_t s_global_once = PTHREAD_ONCE_INIT;
@@ -105,19 +113,36 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Whether the header named data[0..len) is one the caller asked for. */
+static bool wanted_header(const char *const *keep, const char *data, size_t len)
+{
+    if (!keep)
+        return true;
+    /* Called for every header line of every response: cheap tests first (the first letter,
+     * ASCII case folded; the length) before the full comparison. */
+    for (; *keep; keep++) {
+        const char *k = *keep;
+        if (len && (k[0] | 0x20) == (data[0] | 0x20) && strnlen(k, len + 1) == len &&
+            strncasecmp(k, data, len) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Collect "Name: value" lines; a new status line (after 100 Continue) starts over. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
-    struct edw_http_response *r = arg;
+    struct transfer *x = arg;
+    struct edw_http_response *r = x->resp;
     size_t n = size * nmemb, len = n;
     while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
         len--;
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+    if (len >= 5 && data[0] == 'H' && strncmp(data, "HTTP/", 5) == 0) {
         edw_http_headers_cleanup(&r->headers);
         return n;
     }
     char *colon = memchr(data, ':', len);
-    if (!colon)
+    if (!colon || !wanted_header(x->keep, data, (size_t)(colon - data)))
         return n;
     const char *v = colon + 1;
     while (v < data + len && (*v == ' ' || *v == '\t'))
@@ -162,7 +187,7 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x->resp);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
@@ -177,18 +202,49 @@ static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
     }
-    x->headers = curl_slist_append(x->headers, "Expect:"); /* no 100-continue round trip */
-    for (size_t i = 0; i < req->headers.n; i++) {
-        const struct edw_http_header *h = &req->headers.items[i];
-        edw_buf_reset(&t->line);
-        if (edw_buf_append_str(&t->line, h->name) || edw_buf_append(&t->line, ": ", 2) ||
-            edw_buf_append_str(&t->line, h->value))
-            abort(); /* the scratch buffer has no practical limit */
-        x->headers = curl_slist_append(x->headers, edw_buf_cstr(&t->line));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->nheaders ? &t->nodes[x->first] : NULL);
+}
+
+/* Queue one header line for a transfer (see lines_link). */
+static void line_add(struct curl_transport *t, struct transfer *x, const char *name,
+                     const char *sep, const char *value)
+{
+    t->offs = edw_xgrow(t->offs, &t->capoffs, t->nnodes + 1, sizeof(*t->offs));
+    t->offs[t->nnodes++] = t->lines.len;
+    x->nheaders++;
+    if (edw_buf_append_str(&t->lines, name) || edw_buf_append_str(&t->lines, sep) ||
+        edw_buf_append_str(&t->lines, value) || edw_buf_append(&t->lines, "", 1))
+        abort(); /* the scratch buffer has no practical limit */
+}
+
+/* The header lines of one request. */
+static void lines_of(struct curl_transport *t, struct transfer *x,
+                     const struct edw_http_request *req)
+{
+    x->first = t->nnodes;
+    x->nheaders = 0;
+    bool body = has_body(req);
+    if (body)
+        line_add(t, x, "Expect:", "", ""); /* no 100-continue round trip */
+    for (size_t i = 0; i < req->headers.n; i++)
+        line_add(t, x, req->headers.items[i].name, ": ", req->headers.items[i].value);
+    /* curl adds a form Content-Type only to a body it sends (POSTFIELDS) */
+    if (body && !edw_http_headers_get(&req->headers, "Content-Type"))
+        line_add(t, x, "Content-Type:", "", "");
+}
+
+/* Point every transfer's nodes at its lines, now that `lines` no longer moves. */
+static void lines_link(struct curl_transport *t, struct transfer *xs, size_t n)
+{
+    t->nodes = edw_xgrow(t->nodes, &t->capnodes, t->nnodes ? t->nnodes : 1, sizeof(*t->nodes));
+    char *base = t->lines.ptr;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < xs[i].nheaders; k++) {
+            size_t j = xs[i].first + k;
+            t->nodes[j].data = base + t->offs[j];
+            t->nodes[j].next = k + 1 < xs[i].nheaders ? &t->nodes[j + 1] : NULL;
+        }
     }
-    if (!req->headers.n || !edw_http_headers_get(&req->headers, "Content-Type"))
-        x->headers = curl_slist_append(x->headers, "Content-Type:"); /* no form default */
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 }
 
 static void finish(struct transfer *x, CURLcode rc)
@@ -384,8 +440,14 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
     struct curl_transport *t = state;
     struct transfer *xs = edw_xcalloc(n ? n : 1, sizeof(*xs));
     enum edw_err rc = EDW_OK;
+    edw_buf_reset(&t->lines);
+    t->nnodes = 0;
+    for (size_t i = 0; i < n; i++)
+        lines_of(t, &xs[i], reqs[i]);
+    lines_link(t, xs, n);
     for (size_t i = 0; i < n; i++) {
         xs[i].resp = resps[i];
+        xs[i].keep = reqs[i]->keep_headers;
         xs[i].easy = easy_get(t);
         if (!xs[i].easy) {
             rc = EDW_ERR_FATAL;
@@ -401,7 +463,6 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
             curl_multi_remove_handle(t->multi, xs[i].easy);
             easy_put(t, xs[i].easy);
         }
-        curl_slist_free_all(xs[i].headers);
     }
     free(xs);
     return rc;
@@ -420,7 +481,9 @@ static void ct_destroy(void *state)
     if (t->epfd >= 0)
         close(t->epfd);
     free(t->fds);
-    edw_buf_cleanup(&t->line);
+    edw_buf_cleanup(&t->lines);
+    free(t->nodes);
+    free(t->offs);
     free(t->ca_file);
     free(t);
 }
@@ -443,7 +506,7 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
         t->opts.max_connections = 64;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;
     t->deadline_ms = -1;
-    edw_buf_init(&t->line, (size_t)1 << 30);
+    edw_buf_init(&t->lines, (size_t)1 << 30);
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
     t->multi = t->epfd >= 0 ? curl_multi_init() : NULL;
     if (!t->multi) {

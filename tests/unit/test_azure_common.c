@@ -238,6 +238,20 @@ static void test_rfc1123(void **state)
     assert_false(edw_azure_parse_rfc1123("Fri, 27 Foo 2026 17:55:20 GMT", &back));
     assert_false(edw_azure_parse_rfc1123("Fri, 27 Nov 2026 17:55:20 GMT junk", &back));
     assert_false(edw_azure_parse_rfc1123("2026-11-27T17:55:20Z", &back));
+    /* the hand-written parser against timegm() over a range of dates, and truncations */
+    for (int64_t t = -86400LL * 800; t < 86400LL * 365 * 200; t += 86400LL * 37 + 3601) {
+        edw_azure_rfc1123(t * 1000000, out);
+        assert_true(edw_azure_parse_rfc1123(out, &back));
+        assert_int_equal(back, t * 1000000);
+        for (size_t cut = 0; cut < strlen(out); cut++) {
+            char part[30];
+            memcpy(part, out, cut);
+            part[cut] = '\0';
+            assert_false(edw_azure_parse_rfc1123(part, &back));
+        }
+    }
+    assert_true(edw_azure_parse_rfc1123("Sat, 7 Nov 2026 17:55:20 GMT", &back));
+    assert_int_equal(back, 1794074120LL * 1000000);
 }
 
 static void test_url_encode(void **state)

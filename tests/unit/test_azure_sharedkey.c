@@ -156,6 +156,40 @@ static void test_bad_url(void **state)
 }
 
 /* RFC 4231 test case 2. */
+/* More query parameters and x-ms-* headers than the signer keeps without allocating: they
+ * are still canonicalised (decoded, lowercased, collapsed) and sorted. */
+static void test_many_parts(void **state)
+{
+    (void)state;
+    struct edw_buf url, want, out;
+    edw_buf_init(&url, 1u << 16);
+    edw_buf_init(&want, 1u << 16);
+    edw_buf_init(&out, 1u << 16);
+    assert_int_equal(edw_buf_append_str(&url, "https://a.queue.core.windows.net/q?"), EDW_OK);
+    for (int i = 39; i >= 0; i--)
+        assert_int_equal(edw_buf_appendf(&url, "P%02d=v%%20%d%s", i, i, i ? "&" : ""), EDW_OK);
+    struct edw_http_request r;
+    edw_http_request_init(&r, "GET", edw_buf_cstr(&url));
+    assert_int_equal(edw_buf_append_str(&want, "GET\n\n\n\n\n\n\n\n\n\n\n\n"), EDW_OK);
+    for (int i = 24; i >= 0; i--) {
+        char name[32], value[32];
+        snprintf(name, sizeof(name), "X-MS-Meta-K%02d", i);
+        snprintf(value, sizeof(value), "  a \t b%d  ", i);
+        edw_http_headers_add(&r.headers, name, value);
+    }
+    for (int i = 0; i < 25; i++)
+        assert_int_equal(edw_buf_appendf(&want, "x-ms-meta-k%02d:a b%d\n", i, i), EDW_OK);
+    assert_int_equal(edw_buf_append_str(&want, "/a/q"), EDW_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(edw_buf_appendf(&want, "\np%02d:v %d", i, i), EDW_OK);
+    assert_int_equal(edw_azure_string_to_sign(EDW_AZURE_SK_QUEUE, "a", &r, &out), EDW_OK);
+    assert_string_equal(edw_buf_cstr(&out), edw_buf_cstr(&want));
+    edw_http_request_cleanup(&r);
+    edw_buf_cleanup(&url);
+    edw_buf_cleanup(&want);
+    edw_buf_cleanup(&out);
+}
+
 static void test_hmac_rfc4231(void **state)
 {
     (void)state;
@@ -237,6 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),       cmocka_unit_test(test_sign_changes_with_date),
         cmocka_unit_test(test_bad_url),       cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_many_parts),
         cmocka_unit_test(test_base64),       cmocka_unit_test(test_authorize_with_prepared_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
