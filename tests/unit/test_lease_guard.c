@@ -3,11 +3,12 @@
  * receives while a lease held elsewhere in the process has run out, as after a backend that
  * answered nothing for longer than a lease (azure_faults with two pipelines lost 4 leases in
  * CI that way: the other pipeline received the lapsed messages before their holder renewed). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four above first */
+#include <cmocka.h>
 
 #include "edw/lease_guard.h"
 #include "edw/worker.h"
