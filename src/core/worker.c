@@ -518,6 +518,10 @@ static void renew_leases(struct worker *w)
 static void publish_leases(const struct worker *w)
 {
     int64_t earliest = INT64_MAX;
+    if (!(edw_queue_ops_of(w->deps->queue)->caps & EDW_QCAP_EXTEND)) {
+        edw_lease_guard_publish(w->guard_id, earliest); /* leases we cannot renew: no wait */
+        return;
+    }
     for (size_t i = 0; i < w->nslots; i++)
         if (w->slots[i].state != SLOT_FREE && w->slots[i].lease_until_us < earliest)
             earliest = w->slots[i].lease_until_us;
