@@ -631,6 +631,7 @@ const struct edw_queue_ops edw_aws_sqs_ops = {
     .max_send_batch = 100,
     .max_recv_batch = 100,
     .max_body_bytes = SQS_MAX_BODY,
+    .pref_pipelines = 2, /* two loops overlap their round trips (docs/BENCHMARKS.md) */
     .open = sqs_open,
     .create = sqs_create,
     .send = sqs_send,

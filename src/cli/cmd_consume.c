@@ -115,7 +115,9 @@ static void add_stats(struct edw_worker_stats *sum, const struct edw_worker_stat
  * so that stays one loop too. Dividing the handlers between pipelines
  * was tried: a pipeline with one handler holds its other leased messages three times as
  * long, and with receives answered 1 s late under a 2 s lease
- * (tests/integration/aws_lease_renewal.sh) leases ran out on a loaded machine. */
+ * (tests/integration/aws_lease_renewal.sh) leases ran out on a loaded machine. Two loops
+ * never take each other's lapsed leases (a backend that answers nothing for longer than a
+ * lease): no loop receives while a lease of the process has run out (edw/lease_guard.h). */
 static long long default_pipelines(const struct edw_backend *b, const struct edw_handler *h,
                                    long long concurrency)
 {

@@ -74,8 +74,8 @@ const struct edw_setting edw_settings[] = {
     {"pipelines", "EDW_PIPELINES", NULL, EDW_SET_INT, "auto", 1, 64, "auto", WORKER,
      OFF(pipelines),
      "independent receive/handle/store loops per process (hide network latency), each with "
-     "--concurrency handlers; auto: the backend's choice (1 for every backend: two lost leases "
-     "in a store-outage test, docs/BENCHMARKS.md); --pipelines 2 hides more latency"},
+     "--concurrency handlers; auto: the backend's choice (2 for Azure and AWS, 1 for SQLite), "
+     "and 1 with a blocking handler or --concurrency 1"},
     {"retry-delay", "EDW_RETRY_DELAY", NULL, EDW_SET_INT, "1", 0, 3600, NULL, WORKER,
      OFF(retry_delay_s), "seconds before a failed message is retried (doubles each time)"},
     /* verify */

@@ -12,6 +12,7 @@
 
 #include "edw/alloc.h"
 #include "edw/health.h"
+#include "edw/lease_guard.h"
 #include "edw/log.h"
 #include "edw/metrics.h"
 #include "edw/payload.h"
@@ -51,6 +52,7 @@ struct worker {
     unsigned failures;
     unsigned recv_failures;
     int health_id; /* heartbeat slot (edw/health.h) */
+    int guard_id;  /* place in the process's lease view (edw/lease_guard.h) */
     /* Lease renewal looks ahead by the longest recent loop turn (see renew_leases): the
      * longest gap between two renewal checks in the current and the previous window of one
      * visibility timeout. */
@@ -109,6 +111,27 @@ static void log_msg(const struct worker *w, enum edw_log_level level, const stru
     EDW_LOG_FIELDS(level, "worker", f, reason ? 4 : 3, "%s", fmt);
 }
 
+/* A lease found lost: by the renewal (`op` "renew"), the ack ("ack") or the poison move
+ * ("poison"). Always a warning: the message may be processed again elsewhere, and on a
+ * healthy system this should not happen (renewals come well before the lease ends). */
+static void log_lost(const struct worker *w, const struct slot *s, const char *op)
+{
+    long long left_ms = (s->lease_until_us - now_us(w)) / 1000;
+    const char *why =
+        s->lease_until_us <= now_us(w)
+            ? "the lease had run out (no renewal reached the queue in time: was the queue or "
+              "this process stalled?) and the message was received again"
+            : "the queue no longer knows this lease: the message was received again (by another "
+              "consumer) or deleted";
+    struct edw_log_field f[] = {{"backend", edw_queue_ops_of(w->deps->queue)->name, 0},
+                                {"message_id", s->msg.id, 0},
+                                {"dequeue_count", NULL, (long long)s->msg.dequeue_count},
+                                {"operation", op, 0},
+                                {"lease_left_ms", NULL, left_ms},
+                                {"reason", why, 0}};
+    EDW_LOG_FIELDS(EDW_LOG_WARN, "worker", f, 6, "lease lost (%s refused): %s", op, why);
+}
+
 /* Quarantine a message with its reason. A lost lease or a failed move just drops our copy:
  * the message stays in the queue and whoever holds it next decides again. */
 static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why, const char *reason)
@@ -122,6 +145,7 @@ static void poison(struct worker *w, struct slot *s, enum edw_poison_reason why,
     } else if (rc == EDW_ERR_CONFLICT) {
         w->stats->lost_leases++;
         edw_metrics_lease_lost(1);
+        log_lost(w, s, "poison");
     } else {
         w->stats->backend_errors++;
     }
@@ -355,7 +379,7 @@ static void settle_acked(struct worker *w, struct slot *s, bool conflict)
         /* Our row is written; the new owner will write the same key again. */
         w->stats->lost_leases++;
         edw_metrics_lease_lost(1);
-        log_msg(w, EDW_LOG_INFO, s, NULL, "lease lost before ack; row kept");
+        log_lost(w, s, "ack"); /* the row is kept: the new holder writes the same key */
     } else {
         log_msg(w, EDW_LOG_DEBUG, s, NULL, "row written, message acked");
     }
@@ -484,14 +508,43 @@ static void renew_leases(struct worker *w)
         } else {
             w->stats->lost_leases++;
             edw_metrics_lease_lost(1);
+            log_lost(w, w->picked[i], "renew");
             w->picked[i]->lease_until_us = now + vis; /* do not ask again every loop */
         }
     }
 }
 
+/* Tell the other pipelines when this one's earliest lease ends (edw/lease_guard.h). */
+static void publish_leases(const struct worker *w)
+{
+    int64_t earliest = INT64_MAX;
+    if (!(edw_queue_ops_of(w->deps->queue)->caps & EDW_QCAP_EXTEND)) {
+        edw_lease_guard_publish(w->guard_id, earliest); /* leases we cannot renew: no wait */
+        return;
+    }
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].state != SLOT_FREE && w->slots[i].lease_until_us < earliest)
+            earliest = w->slots[i].lease_until_us;
+    edw_lease_guard_publish(w->guard_id, earliest);
+}
+
+/* Renew what is due, then publish the earliest lease end. */
+static void keep_leases(struct worker *w)
+{
+    renew_leases(w);
+    publish_leases(w);
+}
+
 /* How many messages to lease now: 0 when there is too little room (or a backoff runs). */
 static size_t receive_want(const struct worker *w)
 {
+    /* No receive while a lease of this process is over or nearly (edw/lease_guard.h): it
+     * could hand out a message a pipeline here still holds. Its holder renews it first. The
+     * margin (a sixth of the lease) covers the receive's own way to the queue; in normal
+     * running leases are renewed with a third left, so this does not hold receives back. */
+    int64_t now = now_us(w);
+    if (!edw_lease_guard_clear(now + (int64_t)w->opts->visibility_s * 1000000 / 6))
+        return 0;
     size_t live = live_slots(w, SLOT_FREE);
     size_t room = w->nslots - live;
     size_t want = room < w->opts->batch ? room : w->opts->batch;
@@ -531,6 +584,7 @@ static size_t take(struct worker *w, struct edw_msg_batch *batch, int64_t asked)
         edw_metrics_in_flight_add(1);
         admit(w, &w->slots[i], asked);
     }
+    publish_leases(w);
     size_t got = batch->n;
     edw_msg_batch_cleanup(batch);
     return got;
@@ -658,6 +712,10 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
             edw_info("worker", "stopping: %zu messages in flight, grace %.1f s",
                      live_slots(w, SLOT_FREE), (double)o->shutdown_grace_us / 1e6);
         }
+        /* Leases first: after a long call (a backend that stalled), some may be due or over,
+         * and receiving or acking before renewing them would widen the time another
+         * consumer can take them. */
+        keep_leases(w);
         bool combined = w->shared_txn && !stopping;
         size_t got = stopping   ? 0
                      : combined ? flush_and_receive(w, &fatal, err)
@@ -669,7 +727,7 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
             collect_finished(w);
         if (!combined)
             flush(w);
-        renew_leases(w);
+        keep_leases(w);
         if (!stopping)
             sample_depth(w);
         size_t live = live_slots(w, SLOT_FREE);
@@ -720,7 +778,9 @@ enum edw_err edw_worker_run(const struct edw_worker_deps *deps, const struct edw
     int64_t start = edw_clock_mono_us(deps->clock);
     w.last_check_us = w.gap_window_us = start;
     w.health_id = edw_health_pipeline_add(start);
+    w.guard_id = edw_lease_guard_join();
     enum edw_err rc = loop(&w, err);
+    edw_lease_guard_leave(w.guard_id);
     edw_health_pipeline_remove(w.health_id);
     stats->seconds = (double)(edw_clock_mono_us(deps->clock) - start) / 1e6;
     edw_pool_destroy(w.pool);

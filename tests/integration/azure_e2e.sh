@@ -108,10 +108,10 @@ closed=$(free_port)
 err=$(AZURE_STORAGE_CONNECTION_STRING="" AZURE_STORAGE_ACCOUNT_NAME=acct \
     IDENTITY_ENDPOINT="http://127.0.0.1:$closed/msi" IDENTITY_HEADER=hdr "$EDW_BIN" queue depth 2>&1)
 [[ "$err" == *"managed identity (IDENTITY_ENDPOINT): no reply"* ]] || fail "no credentials: $err"
-# --pipelines auto is one loop (with a blocking handler or --concurrency 1 it stays one even
-# for a backend that prefers more); an explicit count wins.
+# --pipelines auto is Azure's preference, two loops (with a blocking handler or --concurrency 1
+# it stays one); an explicit count wins.
 "$EDW_BIN" queue create --queue pipeq >/dev/null
-for want in "1" "1 --concurrency 1" "1 --handler work:1" "2 --pipelines 2"; do
+for want in "2" "1 --concurrency 1" "1 --handler work:1" "1 --pipelines 1" "3 --pipelines 3"; do
     read -r n flags <<<"$want"
     # shellcheck disable=SC2086 # flags are words
     out=$("$EDW_BIN" consume --queue pipeq --exit-when-idle 0.2 --log-level info $flags 2>&1 >/dev/null)

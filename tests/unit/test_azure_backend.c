@@ -14,6 +14,7 @@
 #include "azure_common.h"
 #include "edw/alloc.h"
 #include "edw/config.h"
+#include "edw/lease_guard.h"
 #include "edw/metrics.h"
 #include "edw/store.h"
 #include "fake_clock.h"
@@ -299,6 +300,31 @@ static void test_receive_ahead(void **state)
     p[0] = &b.msgs[0];
     assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 1, res, NULL), EDW_OK);
     assert_int_equal(fake_azure_http_count(&e->fh, "GET"), 3);
+    assert_int_equal(fake_azure_http_unused(&e->fh), 0);
+    edw_msg_batch_cleanup(&b);
+}
+
+/* No fetching ahead while a lease held in this process has run out (edw/lease_guard.h): the
+ * Get could be answered before the deletes and hand out a message still held here. Here
+ * another pipeline's lease ended a second ago: the ack deletes and fetches nothing. */
+static void test_no_receive_ahead_while_a_lease_ran_out(void **state)
+{
+    struct env *e = *state;
+    fake_azure_http_reply(&e->fh, "GET", 200, NULL,
+                    LIST(MSG_XML("a", "ra", "1", "{}") MSG_XML("b", "rb", "1", "{}")));
+    struct edw_msg_batch b = {0};
+    assert_int_equal(edw_azure_queue_ops.receive(e->q, 2, 30, &b, NULL), EDW_OK);
+    int sibling = edw_lease_guard_join();
+    assert_true(sibling >= 0);
+    edw_lease_guard_publish(sibling, e->fc.mono_us - 1000000);
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    fake_azure_http_reply(&e->fh, "DELETE", 204, NULL, NULL);
+    struct edw_msg *p[2] = {&b.msgs[0], &b.msgs[1]};
+    enum edw_err res[2];
+    assert_int_equal(edw_azure_queue_ops.ack(e->q, p, 2, res, NULL), EDW_OK);
+    assert_int_equal(fake_azure_http_count(&e->fh, "GET"), 1); /* only the first receive */
+    assert_int_equal(e->fh.max_batch, 2);
+    edw_lease_guard_leave(sibling);
     assert_int_equal(fake_azure_http_unused(&e->fh), 0);
     edw_msg_batch_cleanup(&b);
 }
@@ -747,6 +773,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_persistent_throttling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_ahead_aged_and_released, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_receive_ahead_while_a_lease_ran_out, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_extend_replaces_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poison_moves_with_envelope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poison_lost_lease_moves_nothing, setup, teardown),
