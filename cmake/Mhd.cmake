@@ -18,36 +18,11 @@ if(EDW_MHD STREQUAL "system")
     target_link_libraries(edw_mhd INTERFACE PkgConfig::MHD)
     set(EDW_MHD_DESC "system")
 elseif(EDW_MHD STREQUAL "lean")
-    # Builds only when the cache has no build for this libmicrohttpd12 version and these flags;
-    # its progress (under a minute the first time) and errors go to the terminal.
-    execute_process(
-        COMMAND "${PROJECT_SOURCE_DIR}/scripts/lean-mhd.sh" --cache "${EDW_MHD_CACHE}"
-        RESULT_VARIABLE lean_rc
-        OUTPUT_VARIABLE lean_out
-        OUTPUT_STRIP_TRAILING_WHITESPACE)
-    if(NOT lean_rc EQUAL 0)
-        message(FATAL_ERROR "EDW_MHD=lean: building the lean libmicrohttpd failed (see the "
-            "lines above). Configure with -DEDW_MHD=system to use the system's instead.")
-    endif()
-    string(REGEX REPLACE ".*\n" "" lean_dir "${lean_out}")
-    file(READ "${lean_dir}/version" lean_version)
-    string(STRIP "${lean_version}" lean_version)
-    message(STATUS "libmicrohttpd: lean build of Debian's libmicrohttpd ${lean_version} "
-        "(${lean_dir})")
-    add_library(edw_mhd_lean STATIC IMPORTED)
-    set_target_properties(edw_mhd_lean PROPERTIES
-        IMPORTED_LOCATION "${lean_dir}/lib/libmicrohttpd.a")
-    target_include_directories(edw_mhd_lean INTERFACE "${lean_dir}/include")
+    edw_lean_library(TARGET edw_mhd_lean RECIPE lean-mhd.sh CACHE "${EDW_MHD_CACHE}"
+        PACKAGE libmicrohttpd12 ARCHIVE libmicrohttpd.a OPTION EDW_MHD VERSION_VAR lean_version)
     target_link_libraries(edw_mhd_lean INTERFACE Threads::Threads)
     target_link_libraries(edw_mhd INTERFACE edw_mhd_lean)
     set(EDW_MHD_DESC "lean: static, Debian libmicrohttpd ${lean_version}, HTTP only")
-    # An upgraded libmicrohttpd12 (a Debian security update) re-runs cmake at the next build,
-    # which builds the lean library of the new version (the cache is keyed by it).
-    file(GLOB lean_dpkg_lists /var/lib/dpkg/info/libmicrohttpd12.list
-        /var/lib/dpkg/info/libmicrohttpd12:*.list)
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-        "${PROJECT_SOURCE_DIR}/scripts/lean-mhd.sh" "${PROJECT_SOURCE_DIR}/scripts/lean-lib.sh"
-        ${lean_dpkg_lists})
 else()
     message(FATAL_ERROR "EDW_MHD must be system or lean, not '${EDW_MHD}'")
 endif()

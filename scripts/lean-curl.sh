@@ -26,24 +26,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lean-lib.sh
 source "$ROOT/scripts/lean-lib.sh"
-lean_init lean-curl -DEDW_CURL=system
-CACHE=$ROOT/build/lean-curl
-JOBS=2
-PRINT_KEY=0
-while (($#)); do
-    case $1 in
-    --cache) CACHE=$2; shift 2 ;;
-    --jobs) JOBS=$2; shift 2 ;;
-    --print-key) PRINT_KEY=1; shift ;;
-    -h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "lean-curl: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-done
+lean_init lean-curl -DEDW_CURL=system "$ROOT/build/lean-curl" "$@"
 # Bump when the steps below change in a way the flags do not show.
 RECIPE=1
 
 lean_source_of libcurl4
-CURL_VERSION=$LEAN_VERSION
 # The release's configure script is used as shipped: Debian's patches to configure.ac concern
 # GSSAPI, LDAP and zsh, all left out here, so no autotools are needed.
 FLAGS=(--disable-shared --enable-static --with-pic --disable-dependency-tracking
@@ -57,19 +44,7 @@ FLAGS=(--disable-shared --enable-static --with-pic --disable-dependency-tracking
     --disable-ftp --disable-file --disable-ntlm-wb --disable-manual --disable-versioned-symbols
     --enable-proxy --enable-threaded-resolver --enable-ipv6
     --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs)
-lean_buildflags
-lean_key "$RECIPE" "${FLAGS[@]}"
-if ((PRINT_KEY)); then
-    echo "$CURL_VERSION-$KEY"
-    exit 0
-fi
-if ! lean_cache_enter "$CACHE"; then
-    echo "$DIR"
-    exit 0
-fi
-t0=$(date +%s.%N)
-
-lean_fetch_source
+lean_begin "$RECIPE"
 # The patches after this marker turn the tree into the GnuTLS and NSS flavours; Debian's build
 # of libcurl4 (OpenSSL) takes them off again ("quilt pop" in debian/rules), and so do we.
 mapfile -t flavour < <(sed -n '/^# Do not add patches below/,$ {/^[^#]/p}' \
@@ -78,28 +53,13 @@ for p in "${flavour[@]}"; do
     patch -d "$WORK/src" -R -p1 -s <"$WORK/src/debian/patches/$p" ||
         die "cannot take off Debian's flavour patch $p"
 done
-
-t1=$(date +%s.%N)
-say "configuring (HTTP and HTTPS only, static, OpenSSL)"
-(cd "$WORK/src" && ./configure "${FLAGS[@]}") >"$WORK/configure.log" 2>&1 ||
-    die "configure failed; the end of its log: $(tail -n 5 "$WORK/configure.log")"
-t2=$(date +%s.%N)
-say "building lib/ with make -j $JOBS"
-make -C "$WORK/src/lib" -j "$JOBS" >"$WORK/make.log" 2>&1 ||
-    die "make failed; the end of its log: $(tail -n 5 "$WORK/make.log")"
-t3=$(date +%s.%N)
-times=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
-    'BEGIN {printf "fetch %.0f s, configure %.0f s, make -j %d %.0f s", b - a, c - b, '"$JOBS"', d - c}')
+lean_configure "HTTP and HTTPS only, static, OpenSSL"
+lean_make lib
 
 mkdir -p "$WORK/out/lib" "$WORK/out/include/curl"
 cp "$WORK/src/lib/.libs/libcurl.a" "$WORK/out/lib/"
 cp "$WORK"/src/include/curl/*.h "$WORK/out/include/curl/"
-cp "$WORK/configure.log" "$WORK/make.log" "$WORK/out/"
 grep -E '^  (Protocols|Features|SSL|zlib|Proxy|Resolver|ca cert)' "$WORK/configure.log" \
     >"$WORK/out/summary" || true
-printf '%s\n' "${FLAGS[@]}" >"$WORK/out/flags"
 printf '%s\n' "${flavour[@]}" >"$WORK/out/flavour-patches-reverted"
-echo "$times" >"$WORK/out/build-time"
-lean_cache_install
-say "built $DIR/lib/libcurl.a ($times)"
-echo "$DIR"
+lean_install

@@ -6,24 +6,45 @@
 # `apt-get source` of that exact version through a private source list (the machine's apt
 # configuration is not read or changed; apt checks the files against the archive's signed
 # index). Sourced, not run. A recipe calls, in this order:
-#   lean_init NAME FALLBACK      NAME for messages, FALLBACK: the cmake option to avoid the build
+#   lean_init NAME FALLBACK CACHE "$@"
+#                                NAME for messages, FALLBACK: the cmake option to avoid the build,
+#                                CACHE: the default cache; parses the recipe's arguments
+#                                (--cache DIR, --jobs N, --print-key, --help)
 #   lean_source_of BINARY_PKG    sets LEAN_SOURCE, LEAN_VERSION (its source package, version),
 #                                LEAN_PACKAGE (BINARY_PKG)
-#   lean_buildflags              exports CC, CFLAGS, CPPFLAGS, LDFLAGS (Debian's, hardening=+all)
-#   lean_key RECIPE FLAGS...     sets KEY (a hash of these, the compiler flags and the compiler)
-#   lean_cache_enter CACHE       sets DIR=CACHE/LEAN_VERSION-KEY; returns 1 when DIR is built
-#                                already, else holds CACHE/lock and makes WORK (gone at exit)
-#   lean_fetch_source            the patched source tree in WORK/src (logs in WORK/apt.log)
-#   lean_cache_install           moves WORK/out to DIR and marks it done
+#   lean_begin RECIPE            (FLAGS: the recipe's configure flags) Debian's compiler flags,
+#                                the cache key; prints DIR and exits if it is built (or with
+#                                --print-key the key), else locks the cache, makes WORK (gone at
+#                                exit) and fetches the patched source tree into WORK/src
+#   lean_configure WHAT          ./configure FLAGS in WORK/src
+#   lean_make SUBDIR             make -C WORK/src/SUBDIR
+#   lean_install                 WORK/out (the recipe put the library and headers there) becomes
+#                                DIR, with the logs and flags, complete or not at all; prints DIR
 # Environment: DEBIAN_MIRROR (default http://deb.debian.org) for the source download.
 
 LEAN_NAME=lean
 LEAN_FALLBACK=""
+FLAGS=() # the recipe's configure flags, set by the recipe after lean_init
 
-# lean_init NAME FALLBACK: the prefix of messages and the way around a failed build.
+# lean_init NAME FALLBACK CACHE ARGS...: the prefix of messages, the way around a failed build,
+# and the recipe's arguments: CACHE (default $3), JOBS, PRINT_KEY. --help prints the recipe's
+# header comment.
 lean_init() {
     LEAN_NAME=$1
     LEAN_FALLBACK=$2
+    CACHE=$3
+    shift 3
+    JOBS=2
+    PRINT_KEY=0
+    while (($#)); do
+        case $1 in
+        --cache) CACHE=$2; shift 2 ;;
+        --jobs) JOBS=$2; shift 2 ;;
+        --print-key) PRINT_KEY=1; shift ;;
+        -h | --help) sed -n '3,/^[^#]/ {/^#/ s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+        *) echo "$LEAN_NAME: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+        esac
+    done
 }
 
 die() {
@@ -120,9 +141,52 @@ lean_fetch_source() {
         die "dpkg-source -x failed: $(tail -n 3 "$WORK/apt.log")"
 }
 
-# lean_cache_install: WORK/out becomes DIR, complete or not at all.
-lean_cache_install() {
+# lean_begin RECIPE: everything before configure (see the top). RECIPE is bumped when a
+# recipe's steps change in a way its FLAGS do not show.
+lean_begin() {
+    lean_buildflags
+    lean_key "$1" "${FLAGS[@]}"
+    if ((PRINT_KEY)); then
+        echo "$LEAN_VERSION-$KEY"
+        exit 0
+    fi
+    if ! lean_cache_enter "$CACHE"; then
+        echo "$DIR"
+        exit 0
+    fi
+    LEAN_T0=$(date +%s.%N)
+    lean_fetch_source
+    LEAN_T1=$(date +%s.%N)
+}
+
+# lean_configure WHAT: ./configure with the recipe's FLAGS; WHAT says what is built.
+lean_configure() {
+    say "configuring ($1)"
+    (cd "$WORK/src" && ./configure "${FLAGS[@]}") >"$WORK/configure.log" 2>&1 ||
+        die "configure failed; the end of its log: $(tail -n 5 "$WORK/configure.log")"
+    LEAN_T2=$(date +%s.%N)
+}
+
+# lean_make SUBDIR: builds only the library's directory of the source tree.
+lean_make() {
+    say "building $1 with make -j $JOBS"
+    make -C "$WORK/src/$1" -j "$JOBS" >"$WORK/make.log" 2>&1 ||
+        die "make failed; the end of its log: $(tail -n 5 "$WORK/make.log")"
+    local t3
+    t3=$(date +%s.%N)
+    LEAN_TIMES=$(awk -v a="$LEAN_T0" -v b="$LEAN_T1" -v c="$LEAN_T2" -v d="$t3" -v j="$JOBS" \
+        'BEGIN {printf "fetch %.0f s, configure %.0f s, make -j %d %.0f s", b - a, c - b, j, d - c}')
+}
+
+# lean_install: WORK/out becomes DIR, complete or not at all, with the build's logs, flags and
+# times; prints DIR, the recipe's answer to cmake.
+lean_install() {
+    cp "$WORK/configure.log" "$WORK/make.log" "$WORK/out/"
+    printf '%s\n' "${FLAGS[@]}" >"$WORK/out/flags"
+    echo "$LEAN_TIMES" >"$WORK/out/build-time"
     echo "$LEAN_VERSION" >"$WORK/out/version"
     mv "$WORK/out" "$DIR"
     touch "$DIR/done"
+    say "built in $DIR ($LEAN_TIMES)"
+    echo "$DIR"
 }

@@ -24,19 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lean-lib.sh
 source "$ROOT/scripts/lean-lib.sh"
-lean_init lean-mhd -DEDW_MHD=system
-CACHE=$ROOT/build/lean-mhd
-JOBS=2
-PRINT_KEY=0
-while (($#)); do
-    case $1 in
-    --cache) CACHE=$2; shift 2 ;;
-    --jobs) JOBS=$2; shift 2 ;;
-    --print-key) PRINT_KEY=1; shift ;;
-    -h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "lean-mhd: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-done
+lean_init lean-mhd -DEDW_MHD=system "$ROOT/build/lean-mhd" "$@"
 # Bump when the steps below change in a way the flags do not show.
 RECIPE=1
 
@@ -47,41 +35,14 @@ FLAGS=(--disable-shared --enable-static --with-pic --disable-dependency-tracking
     --disable-https --without-gnutls --disable-postprocessor --disable-bauth --disable-dauth
     --disable-httpupgrade --disable-doc --disable-examples --disable-curl --disable-nls
     --enable-messages --with-threads=posix --enable-epoll=yes)
-lean_buildflags
-lean_key "$RECIPE" "${FLAGS[@]}"
-if ((PRINT_KEY)); then
-    echo "$LEAN_VERSION-$KEY"
-    exit 0
-fi
-if ! lean_cache_enter "$CACHE"; then
-    echo "$DIR"
-    exit 0
-fi
-t0=$(date +%s.%N)
-lean_fetch_source
-
-t1=$(date +%s.%N)
-say "configuring (HTTP only, no GnuTLS, static)"
-(cd "$WORK/src" && ./configure "${FLAGS[@]}") >"$WORK/configure.log" 2>&1 ||
-    die "configure failed; the end of its log: $(tail -n 5 "$WORK/configure.log")"
+lean_begin "$RECIPE"
+lean_configure "HTTP only, no GnuTLS, static"
 grep -q '^#define HTTPS_SUPPORT' "$WORK/src/MHD_config.h" &&
     die "configure enabled HTTPS although asked not to"
-t2=$(date +%s.%N)
-say "building src/microhttpd with make -j $JOBS"
-make -C "$WORK/src/src/microhttpd" -j "$JOBS" >"$WORK/make.log" 2>&1 ||
-    die "make failed; the end of its log: $(tail -n 5 "$WORK/make.log")"
-t3=$(date +%s.%N)
-times=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v j="$JOBS" \
-    'BEGIN {printf "fetch %.0f s, configure %.0f s, make -j %d %.0f s", b - a, c - b, j, d - c}')
+lean_make src/microhttpd
 
 mkdir -p "$WORK/out/lib" "$WORK/out/include"
 cp "$WORK/src/src/microhttpd/.libs/libmicrohttpd.a" "$WORK/out/lib/"
 cp "$WORK/src/src/include/microhttpd.h" "$WORK/out/include/"
-cp "$WORK/configure.log" "$WORK/make.log" "$WORK/out/"
-sed -n '/Configuration Summary/,$p' "$WORK/configure.log" >"$WORK/out/summary" ||
-    true
-printf '%s\n' "${FLAGS[@]}" >"$WORK/out/flags"
-echo "$times" >"$WORK/out/build-time"
-lean_cache_install
-say "built $DIR/lib/libmicrohttpd.a ($times)"
-echo "$DIR"
+sed -n '/Configuration Summary/,$p' "$WORK/configure.log" >"$WORK/out/summary" || true
+lean_install

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "edw/alloc.h"
 #include "edw/buf.h"
@@ -78,3 +79,35 @@ static void failing_run(const struct edw_handler *h, const struct edw_payload *p
 }
 
 const struct edw_handler worker_fixture_failing = {.name = "failing", .run = failing_run};
+
+char *worker_fixture_run_logged(struct worker_fixture *f, enum edw_err *rc)
+{
+    char path[] = "/tmp/edw-test-worker-log.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    fflush(stderr);
+    int saved = dup(2);
+    if (saved < 0 || dup2(fd, 2) != 2) {
+        close(fd);
+        if (saved >= 0)
+            close(saved);
+        return NULL;
+    }
+    *rc = edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    char *text = NULL;
+    if (len >= 0) {
+        text = edw_xcalloc(1, (size_t)len + 1);
+        if (pread(fd, text, (size_t)len, 0) != len) {
+            free(text);
+            text = NULL;
+        }
+    }
+    close(fd);
+    return text;
+}

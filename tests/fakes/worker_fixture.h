@@ -28,6 +28,10 @@ void worker_fixture_free(struct worker_fixture *f);
 /* A handler that fails every message with the error "downstream said no". */
 extern const struct edw_handler worker_fixture_failing;
 
+/* Run the worker to its end with stderr (the log) captured; *rc gets its result. Returns the
+ * log text (caller frees), NULL if stderr could not be captured. */
+char *worker_fixture_run_logged(struct worker_fixture *f, enum edw_err *rc);
+
 /* Put a producer-format message (`run`-`seq`, stamped now) on the fake queue. */
 void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned seq);
 

@@ -139,26 +139,14 @@ static void store_backoff_grows_while_queue_answers(void **state)
     assert_true(g_fake_queue->msgs[0].acked_at_us - t0 >= 3150000);
 }
 
-/* Run the worker with stderr (the log) captured; returns the log text (caller frees). */
+/* The worker's log of a run that must succeed (caller frees). */
 static char *run_worker_logged(struct worker_fixture *f)
 {
-    char path[] = "/tmp/edw-test-worker-log.XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    fflush(stderr);
-    int saved = dup(2);
-    assert_true(saved >= 0);
-    assert_int_equal(dup2(fd, 2), 2);
-    run_worker(f);
-    assert_int_equal(dup2(saved, 2), 2);
-    close(saved);
-    off_t len = lseek(fd, 0, SEEK_END);
-    assert_true(len >= 0);
-    char *text = edw_xcalloc(1, (size_t)len + 1);
-    assert_int_equal(pread(fd, text, (size_t)len, 0), len);
-    close(fd);
-    return text;
+    enum edw_err rc = EDW_ERR_INVALID;
+    char *log = worker_fixture_run_logged(f, &rc);
+    assert_non_null(log);
+    assert_int_equal(rc, EDW_OK);
+    return log;
 }
 
 /* A failed row write or ack is logged with the backend's own words (code, status, message),
