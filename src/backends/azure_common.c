@@ -14,13 +14,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "edw/alloc.h"
 #include "edw/config.h"
 #include "edw/log.h"
 #include "edw/metrics.h"
 #include "edw/retry.h"
+#include "edw/timefmt.h"
 #include "edw/token.h"
 
 /* --- connection settings --- */
@@ -262,83 +262,6 @@ enum edw_err edw_azure_conn_from_config(const struct edw_config *cfg,
 uint64_t edw_azure_rand(uint64_t *state)
 {
     return edw_retry_rand(state);
-}
-
-static const char *const s_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const s_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-void edw_azure_rfc1123(int64_t unix_us, char out[30])
-{
-    time_t t = (time_t)(unix_us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char tmp[64]; /* roomy, so the compiler can see nothing is truncated */
-    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", s_days[tm.tm_wday % 7],
-             tm.tm_mday, s_months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour,
-             tm.tm_min, tm.tm_sec);
-    size_t n = strlen(tmp);
-    n = n < 29 ? n : 29; /* always 29 for years 0..9999 */
-    memcpy(out, tmp, n);
-    out[n] = '\0';
-}
-
-/* `n` decimal digits at *p (advanced past them) into *out; false when not all are digits. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (m 1..12). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Parsed by hand (it runs for every message received): "Www, D[D] Mon YYYY HH:MM:SS GMT". */
-bool edw_azure_parse_rfc1123(const char *text, int64_t *unix_us)
-{
-    const char *p = text;
-    for (int i = 0; i < 3; i++)
-        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')))
-            return false;
-    p += 3;
-    if (p[0] != ',' || p[1] != ' ')
-        return false;
-    p += 2;
-    int day, year, h, m, sec;
-    bool two = p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9';
-    if (!digits(&p, two ? 2 : 1, &day) || *p++ != ' ')
-        return false;
-    int month = -1;
-    for (int i = 0; i < 12 && month < 0; i++)
-        if (strncmp(p, s_months[i], 3) == 0)
-            month = i;
-    if (month < 0 || p[3] != ' ')
-        return false;
-    p += 4;
-    if (!digits(&p, 4, &year) || *p++ != ' ' || !digits(&p, 2, &h) || *p++ != ':' ||
-        !digits(&p, 2, &m) || *p++ != ':' || !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
-        return false;
-    if (day < 1 || day > 31 || h > 23 || m > 59 || sec > 60)
-        return false;
-    int64_t days = days_from_civil(year, month + 1, day);
-    *unix_us = ((days * 24 + h) * 60 + m) * 60 * 1000000 + (int64_t)sec * 1000000;
-    return true;
 }
 
 enum edw_err edw_azure_url_encode(struct edw_buf *out, const char *s, size_t len,
@@ -634,7 +557,7 @@ static enum edw_err build(struct edw_azure_client *c, const struct edw_azure_cal
     /* The date changes once a second: format it then, not per request. */
     int64_t now_s = edw_clock_wall_us(c->clock) / 1000000;
     if (now_s != c->date_s || !c->date[0]) {
-        edw_azure_rfc1123(now_s * 1000000, c->date);
+        edw_rfc1123_format(now_s * 1000000, c->date);
         c->date_s = now_s;
     }
     edw_http_headers_add(&req->headers, "x-ms-date", c->date);

@@ -172,10 +172,6 @@ int64_t edw_azure_retry_after_us(const struct edw_http_headers *h);
 void edw_azure_fill_error(struct edw_error *err, const char *service, const char *method,
                           const char *path, const struct edw_http_response *resp);
 
-/* "Fri, 27 Nov 2026 17:55:20 GMT"; `out` holds at least 30 bytes. */
-void edw_azure_rfc1123(int64_t unix_us, char out[30]);
-/* Parse that format. False on anything else. */
-bool edw_azure_parse_rfc1123(const char *text, int64_t *unix_us);
 
 /* Percent-encode everything except A-Z a-z 0-9 - . _ ~ and the characters in `keep`. */
 EDW_NODISCARD enum edw_err edw_azure_url_encode(struct edw_buf *out, const char *s, size_t len,

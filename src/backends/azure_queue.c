@@ -297,7 +297,7 @@ static void to_msg(const struct aq *q, struct edw_azure_qmsg *src, struct edw_ms
     decode_text(q->recv, src->text, src->text_len, &m->body, &m->body_len);
     m->dequeue_count = src->dequeue_count;
     int64_t us = 0;
-    if (src->insertion_time && edw_azure_parse_rfc1123(src->insertion_time, &us))
+    if (src->insertion_time && edw_rfc1123_parse(src->insertion_time, &us))
         m->enqueued_us = us;
 }
 

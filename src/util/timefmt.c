@@ -121,3 +121,52 @@ bool edw_stamp_parse(const char *text, int64_t *unix_us_out)
     *unix_us_out = secs * 1000000 + (int64_t)frac;
     return true;
 }
+
+static const char *const s_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const s_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void edw_rfc1123_format(int64_t unix_us, char out[30])
+{
+    time_t t = (time_t)(unix_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char tmp[64]; /* roomy, so the compiler can see nothing is truncated */
+    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", s_days[tm.tm_wday % 7],
+             tm.tm_mday, s_months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+    size_t n = strlen(tmp);
+    n = n < 29 ? n : 29; /* always 29 for years 0..9999 */
+    memcpy(out, tmp, n);
+    out[n] = '\0';
+}
+
+/* Parsed by hand (it runs for every message received): "Www, D[D] Mon YYYY HH:MM:SS GMT". */
+bool edw_rfc1123_parse(const char *text, int64_t *unix_us_out)
+{
+    const char *p = text;
+    for (int i = 0; i < 3; i++)
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')))
+            return false;
+    p += 3;
+    if (!expect(&p, ',') || !expect(&p, ' '))
+        return false;
+    unsigned day, year, h, m, sec;
+    bool two = p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9';
+    if (!digits(&p, two ? 2 : 1, &day) || !expect(&p, ' '))
+        return false;
+    unsigned month = 0;
+    while (month < 12 && strncmp(p, s_months[month], 3) != 0)
+        month++;
+    if (month == 12 || p[3] != ' ')
+        return false;
+    p += 4;
+    if (!digits(&p, 4, &year) || !expect(&p, ' ') || !digits(&p, 2, &h) || !expect(&p, ':') ||
+        !digits(&p, 2, &m) || !expect(&p, ':') || !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
+        return false;
+    if (day < 1 || day > 31 || h > 23 || m > 59 || sec > 60)
+        return false;
+    int64_t days = days_from_civil((int64_t)year, month + 1, day);
+    *unix_us_out = (((days * 24 + h) * 60 + m) * 60 + sec) * 1000000;
+    return true;
+}

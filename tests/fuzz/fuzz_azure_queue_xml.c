@@ -4,6 +4,7 @@
  * (every message has an id and text whose length is right); a failure must leave it empty.
  * The timestamps of each message go through the RFC 1123 parser as the backend does. */
 #include "azure_common.h"
+#include "edw/timefmt.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(m->text[m->text_len] == '\0');
             int64_t us;
             if (m->insertion_time)
-                (void)edw_azure_parse_rfc1123(m->insertion_time, &us);
+                (void)edw_rfc1123_parse(m->insertion_time, &us);
             if (m->next_visible)
-                (void)edw_azure_parse_rfc1123(m->next_visible, &us);
+                (void)edw_rfc1123_parse(m->next_visible, &us);
         }
     } else {
         FUZZ_CHECK(rc == EDW_ERR_INVALID && l.n == 0);

@@ -13,6 +13,7 @@
 #include "azure_common.h"
 #include "edw/alloc.h"
 #include "edw/config.h"
+#include "edw/timefmt.h"
 
 #define KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
@@ -228,29 +229,29 @@ static void test_rfc1123(void **state)
     (void)state;
     char out[30];
     int64_t us = 1795802120000000LL; /* 2026-11-27 17:55:20 UTC */
-    edw_azure_rfc1123(us + 999999, out);
+    edw_rfc1123_format(us + 999999, out);
     assert_string_equal(out, "Fri, 27 Nov 2026 17:55:20 GMT");
     int64_t back = 0;
-    assert_true(edw_azure_parse_rfc1123(out, &back));
+    assert_true(edw_rfc1123_parse(out, &back));
     assert_int_equal(back, us);
-    assert_true(edw_azure_parse_rfc1123("Thu, 01 Jan 1970 00:00:00 GMT", &back));
+    assert_true(edw_rfc1123_parse("Thu, 01 Jan 1970 00:00:00 GMT", &back));
     assert_int_equal(back, 0);
-    assert_false(edw_azure_parse_rfc1123("Fri, 27 Foo 2026 17:55:20 GMT", &back));
-    assert_false(edw_azure_parse_rfc1123("Fri, 27 Nov 2026 17:55:20 GMT junk", &back));
-    assert_false(edw_azure_parse_rfc1123("2026-11-27T17:55:20Z", &back));
+    assert_false(edw_rfc1123_parse("Fri, 27 Foo 2026 17:55:20 GMT", &back));
+    assert_false(edw_rfc1123_parse("Fri, 27 Nov 2026 17:55:20 GMT junk", &back));
+    assert_false(edw_rfc1123_parse("2026-11-27T17:55:20Z", &back));
     /* the hand-written parser against timegm() over a range of dates, and truncations */
     for (int64_t t = -86400LL * 800; t < 86400LL * 365 * 200; t += 86400LL * 37 + 3601) {
-        edw_azure_rfc1123(t * 1000000, out);
-        assert_true(edw_azure_parse_rfc1123(out, &back));
+        edw_rfc1123_format(t * 1000000, out);
+        assert_true(edw_rfc1123_parse(out, &back));
         assert_int_equal(back, t * 1000000);
         for (size_t cut = 0; cut < strlen(out); cut++) {
             char part[30];
             memcpy(part, out, cut);
             part[cut] = '\0';
-            assert_false(edw_azure_parse_rfc1123(part, &back));
+            assert_false(edw_rfc1123_parse(part, &back));
         }
     }
-    assert_true(edw_azure_parse_rfc1123("Sat, 7 Nov 2026 17:55:20 GMT", &back));
+    assert_true(edw_rfc1123_parse("Sat, 7 Nov 2026 17:55:20 GMT", &back));
     assert_int_equal(back, 1794074120LL * 1000000);
 }
 

@@ -18,6 +18,7 @@
 
 #include "azure_common.h"
 #include "edw/alloc.h"
+#include "edw/timefmt.h"
 #include "fuzz_mutate.h"
 
 #define ROUNDS 3000
@@ -154,7 +155,7 @@ static void dates_and_base64(void **state)
         size_t len;
         char *in = mutate(i % 2 ? "Fri, 27 Nov 2026 17:55:20 GMT" : "eyJhIjoxfQ==", &len);
         int64_t us;
-        (void)edw_azure_parse_rfc1123(in, &us);
+        (void)edw_rfc1123_parse(in, &us);
         struct edw_buf b;
         edw_buf_init(&b, 1024);
         if (edw_base64_decode(in, len, &b) == EDW_OK) {
