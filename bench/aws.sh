@@ -64,7 +64,7 @@ edw_run() { # run tag [consume flags...]
     local f0 d0
     f0=$(cpu_ticks "$FAUXQS")
     d0=$(cpu_ticks "$DYNALITE")
-    EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t via /usr/bin/time -f "%U %S %M" -o "$OUT/time" \
+    EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t via "$BENCH_RUSAGE" "$OUT/time" \
         "$EDW" consume --exit-when-idle "$IDLE" --json "$@" >"$OUT/consume" 2>"$OUT/consume.err"
     local emu
     emu=$(echo "($(cpu_ticks "$FAUXQS") - $f0 + $(cpu_ticks "$DYNALITE") - $d0) / $HZ" | bc -l)
@@ -73,7 +73,7 @@ edw_run() { # run tag [consume flags...]
     seconds=$(tail -n 1 "$OUT/consume" | jq .seconds)
     EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t direct "$EDW" verify >/dev/null ||
         { echo "edw verify failed in run $1" >&2; exit 1; }
-    read -r user sys rss <"$OUT/time"
+    read -r _ user sys rss <"$OUT/time"
     echo "$processed / ($seconds - $IDLE)" | bc -l >>"$OUT/${tag}_rate"
     echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/${tag}_cpu"
     echo "$rss" >>"$OUT/${tag}_rss"
@@ -83,12 +83,12 @@ edw_run() { # run tag [consume flags...]
 sdk_run() {
     local q=sdk-q$1 t=sdkt$1
     fill "$q" "$t"
-    via /usr/bin/time -f "%U %S %M" -o "$OUT/time" node bench/peers/aws_sdk_consumer.mjs "$q" "$t" 4 \
+    via "$BENCH_RUSAGE" "$OUT/time" node bench/peers/aws_sdk_consumer.mjs "$q" "$t" 4 \
         "$IDLE" >"$OUT/sdk"
     local processed seconds
     processed=$(jq .processed "$OUT/sdk")
     seconds=$(jq .seconds "$OUT/sdk")
-    read -r user sys rss <"$OUT/time"
+    read -r _ user sys rss <"$OUT/time"
     echo "$processed / $seconds" | bc -l >>"$OUT/sdk_rate"
     echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/sdk_cpu"
     echo "$rss" >>"$OUT/sdk_rss"

@@ -8,7 +8,7 @@
 #      directly, 64 requests in flight), and the ceiling for the consumer's work combined
 #      (Azurite is single-threaded, so the times per message add up);
 #   2. edw's consumer (defaults: batch 32, two pipelines; then --pipelines 1 and 4): msg/s,
-#      CPU seconds per 1000 messages, peak RSS (/usr/bin/time -v);
+#      CPU seconds per 1000 messages, peak RSS (bench/peers/rusage.c);
 #   3. the JavaScript SDK consumer peer (bench/peers/azure_sdk_consumer.mjs), same figures;
 #   4. both edw variants through a loopback delaying proxy (bench/peers/delay_proxy.mjs), with
 #      0 ms and with 20 ms added to every request: the 0 ms run prices the proxy itself (a
@@ -43,13 +43,14 @@ fresh() {
     "$EDW" produce --count "$N" --batch 100 >/dev/null
 }
 
-# time_run NAME CMD...: run under /usr/bin/time -v; keeps stdout, CPU seconds and peak RSS.
+# time_run NAME CMD...: run under bench/peers/rusage.c; keeps stdout, CPU seconds (µs
+# resolution) and peak RSS (kB).
 time_run() {
     local name=$1
     shift
-    /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out"
-    awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$OUT/$name.time" >"$OUT/$name.cpu"
-    awk -F': ' '/Maximum resident/ {print $2}' "$OUT/$name.time" >"$OUT/$name.rss"
+    "$BENCH_RUSAGE" "$OUT/$name.time" "$@" >"$OUT/$name.out"
+    awk '{print $2 + $3}' "$OUT/$name.time" >"$OUT/$name.cpu"
+    awk '{print $4}' "$OUT/$name.time" >"$OUT/$name.rss"
 }
 
 edw_consume() { # name [flags...]

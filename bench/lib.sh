@@ -55,7 +55,8 @@ bench_cpu_of() {
     echo "$ticks / $(getconf CLK_TCK)" | bc -l
 }
 
-# bench_measure TAG CMD...: run CMD in the foreground under GNU time. Afterwards:
+# bench_measure TAG CMD...: run CMD in the foreground under bench/peers/rusage.c (GNU time's
+# figures with microsecond CPU times; bench_build compiles it). Afterwards:
 #   M_T0_MS  wall clock (Unix ms) just before exec, M_WALL elapsed seconds,
 #   M_CPU    user + system seconds of CMD and its children, M_RSS peak RSS in kB,
 #   M_ANON   peak private (anonymous) memory of CMD in kB, sampled every 0.1 s: the part of
@@ -67,7 +68,7 @@ bench_measure() {
     local tag=$1 rc=0
     shift
     M_T0_MS=$(($(date +%s%N) / 1000000))
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$tag.time" "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" &
+    "$BENCH_RUSAGE" "$OUT/$tag.time" "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" &
     local tp=$!
     bench_anon_watch "$tp" "$OUT/$tag.anon" &
     local wp=$!
@@ -116,7 +117,9 @@ bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 bench_calc() { echo "$*" | bc -l; }
 
-# bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW. With
+# bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW, and
+# BENCH_RUSAGE (bench/peers/rusage.c: `$BENCH_RUSAGE FILE CMD...` writes "wall user system
+# maxrss_kb" of CMD to FILE, CPU in microseconds). With
 # the lean libcurl and libmicrohttpd (the image's), or BENCH_CURL=system for the system's
 # libcurl in build/bench-system, BENCH_MHD=system for the system's libmicrohttpd in
 # build/bench-mhd-system (both: build/bench-system-mhd-system).
@@ -129,6 +132,8 @@ bench_build() {
         -DEDW_CURL="$curl" -DEDW_MHD="$mhd" >"$OUT/cmake.log"
     cmake --build "$dir" -j 2 >>"$OUT/cmake.log"
     EDW=$dir/edw
+    BENCH_RUSAGE=$dir/rusage
+    cc -O2 -Wall -o "$BENCH_RUSAGE" "$BENCH_ROOT/bench/peers/rusage.c"
 }
 
 # bench_script_init NAME: what a stand-alone bench script needs first: a scratch directory
