@@ -118,9 +118,15 @@ static enum edw_err entity_path(struct edw_buf *out, const char *table, const ch
     enum edw_err rc = edw_buf_appendf(out, "/%s(", table);
     for (int k = 0; k < 2 && !rc; k++) {
         rc = edw_buf_append_str(out, k == 0 ? "PartitionKey='" : ",RowKey='");
-        for (const char *p = keys[k]; *p && !rc; p++)
-            rc = *p == '\'' ? edw_buf_append_str(out, "''")
-                            : edw_azure_url_encode(out, p, 1, "!*()");
+        for (const char *p = keys[k]; *p && !rc;) {
+            size_t plain = strcspn(p, "'");
+            rc = edw_azure_url_encode(out, p, plain, "!*()");
+            p += plain;
+            if (*p == '\'' && !rc) {
+                rc = edw_buf_append_str(out, "''");
+                p++;
+            }
+        }
         if (!rc)
             rc = edw_buf_append_str(out, "'");
     }

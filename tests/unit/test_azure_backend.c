@@ -670,6 +670,11 @@ static void test_run_records(void **state)
     assert_int_equal(edw_azure_table_ops.run_save(e->t, &run, NULL), EDW_OK);
     assert_non_null(strstr(e->fh.sent[0].url, "edwresults(PartitionKey='edw-runs',RowKey='r1')"));
     assert_non_null(strstr(e->fh.sent[0].body, "\"sent\":\"10\",\"sent@odata.type\":\"Edm.Int64\""));
+    /* Keys are encoded the way encodeURIComponent does, quotes doubled, in runs or alone. */
+    fake_azure_http_reply(&e->fh, "PUT", 204, NULL, NULL);
+    struct edw_run odd = {.id = "'it's (1)/x!''", .started_us = 5};
+    assert_int_equal(edw_azure_table_ops.run_save(e->t, &odd, NULL), EDW_OK);
+    assert_non_null(strstr(e->fh.sent[1].url, "RowKey='''it''s%20(1)%2Fx!''''')"));
     fake_azure_http_reply(&e->fh, "GET", 200, NULL,
                     "{\"value\":[{\"PartitionKey\":\"edw-runs\",\"RowKey\":\"old\",\"startedUs\":"
                     "\"100\",\"sent\":\"3\"},{\"PartitionKey\":\"edw-runs\",\"RowKey\":\"new\","
