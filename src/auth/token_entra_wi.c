@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "edw/alloc.h"
+#include "edw/clock.h"
+#include "edw/shutdown.h"
 #include "edw/token.h"
 #include "token_internal.h"
 
@@ -56,7 +58,9 @@ enum edw_err edw_token_fetch(struct edw_http_transport *http, struct edw_http_re
     struct edw_http_response resp;
     edw_http_response_init(&resp);
     resp.body.max = 1u << 20;
-    req->timeout_ms = EXCHANGE_TIMEOUT_MS;
+    /* During a shutdown the exchange, like every backend request, ends with the grace. */
+    req->timeout_ms = edw_shutdown_timeout_ms(edw_clock_mono_us(edw_clock_system()),
+                                              EXCHANGE_TIMEOUT_MS, EXCHANGE_TIMEOUT_MS);
     struct edw_http_response *rs = &resp;
     enum edw_err rc = edw_http_perform(http, &req, &rs, 1);
     if (rc)

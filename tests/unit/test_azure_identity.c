@@ -17,6 +17,7 @@
 #include "../fakes/fake_http.h"
 #include "azure_common.h"
 #include "edw/config.h"
+#include "edw/shutdown.h"
 #include "edw/token.h"
 
 static void set(char **field, const char *value)
@@ -194,6 +195,35 @@ static void test_bearer(void **state)
     edw_azure_client_cleanup(&c);
 }
 
+/* The last request the client sent to the token endpoint. */
+static const struct fake_http_call *last_exchange(const struct fake_http *fh)
+{
+    for (size_t i = fh->ncalls; i-- > 0;)
+        if (strstr(fh->calls[i].url, "login.example"))
+            return &fh->calls[i];
+    return NULL;
+}
+
+/* A token exchange gets its own 10 s, but during a shutdown no more than the grace left. */
+static void test_exchange_ends_with_the_grace(void **state)
+{
+    struct env *e = *state;
+    struct edw_azure_client c;
+    struct edw_error err = {0};
+    assert_int_equal(edw_azure_client_init(&c, EDW_AZURE_QUEUE, &e->cfg, &e->deps, &err), EDW_OK);
+    assert_int_equal(get_messages(&c, &err), EDW_OK);
+    assert_non_null(last_exchange(&e->fh));
+    assert_int_equal(last_exchange(&e->fh)->timeout_ms, 10000);
+    /* The shutdown deadline is on the system's monotonic clock: 3 s from now. */
+    edw_shutdown_set_deadline(edw_clock_mono_us(edw_clock_system()) + 3000000);
+    edw_token_source_invalidate(c.token);
+    assert_int_equal(get_messages(&c, &err), EDW_OK);
+    long t = last_exchange(&e->fh)->timeout_ms;
+    assert_true(t >= EDW_SHUTDOWN_MIN_REQUEST_MS && t <= 3000);
+    edw_shutdown_reset();
+    edw_azure_client_cleanup(&c);
+}
+
 static void test_https_only(void **state)
 {
     struct env *e = *state;
@@ -213,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_chain),
         cmocka_unit_test_setup_teardown(test_bearer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_https_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exchange_ends_with_the_grace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
