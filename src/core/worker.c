@@ -12,6 +12,7 @@
 
 #include "edw/alloc.h"
 #include "edw/health.h"
+#include "edw/idle_turns.h"
 #include "edw/lease_guard.h"
 #include "edw/log.h"
 #include "edw/metrics.h"
@@ -689,6 +690,40 @@ static void pause_briefly(struct worker *w, int64_t us)
         edw_clock_sleep_us(w->deps->clock, us);
 }
 
+/* Longest nap of a pipeline waiting for the one that polls the empty queue: how late it may
+ * join in once messages come (the poller alone receives meanwhile). */
+#define IDLE_NAP_US 100000
+
+static bool stop_asked(const struct worker *w)
+{
+    return w->deps->should_stop && w->deps->should_stop(w->deps->stop_ctx);
+}
+
+/* Another pipeline of the process polls the empty queue (edw/idle_turns.h): nap until it
+ * finds messages or leaves, or a stop is asked (true: receive again), or this pipeline's idle
+ * time is up (false: exit-when-idle). Sends nothing. */
+static bool nap_until_news(struct worker *w, int64_t idle_since)
+{
+    const struct edw_worker_opts *o = w->opts;
+    uint64_t seen = edw_idle_turns_news();
+    for (;;) {
+        int64_t now = now_us(w);
+        int64_t nap = o->poll_max_us > 0 && o->poll_max_us < IDLE_NAP_US ? o->poll_max_us
+                                                                         : IDLE_NAP_US;
+        if (o->exit_when_idle_us > 0) {
+            int64_t left = idle_since + o->exit_when_idle_us - now;
+            if (left <= 0)
+                return false;
+            if (left < nap)
+                nap = left;
+        }
+        edw_health_pipeline_beat(w->health_id, EDW_PIPE_IDLE, now, nap);
+        edw_clock_sleep_us(w->deps->clock, nap);
+        if (edw_idle_turns_news() != seen || stop_asked(w))
+            return true;
+    }
+}
+
 static enum edw_err loop(struct worker *w, struct edw_error *err)
 {
     const struct edw_worker_opts *o = w->opts;
@@ -698,7 +733,7 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
     for (;;) {
         edw_health_pipeline_beat(w->health_id, stopping ? EDW_PIPE_DRAINING : EDW_PIPE_BUSY,
                                  now_us(w), 0);
-        if (!stopping && w->deps->should_stop && w->deps->should_stop(w->deps->stop_ctx)) {
+        if (!stopping && stop_asked(w)) {
             stopping = true;
             edw_health_pipeline_beat(w->health_id, EDW_PIPE_DRAINING, now_us(w), 0);
             deadline = now_us(w) + o->shutdown_grace_us;
@@ -739,6 +774,8 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
         }
         if (got > 0 || live > 0)
             idle_since = now;
+        if (got > 0)
+            edw_idle_turns_give((uintptr_t)w);
         if (got > 0 || (combined && live_slots(w, SLOT_DONE) > 0)) {
             poll_us = 1000;
             continue;
@@ -749,6 +786,11 @@ static enum edw_err loop(struct worker *w, struct edw_error *err)
         }
         if (o->exit_when_idle_us > 0 && now - idle_since >= o->exit_when_idle_us)
             break;
+        if (!edw_idle_turns_take((uintptr_t)w)) {
+            if (!nap_until_news(w, idle_since))
+                break;
+            continue;
+        }
         edw_health_pipeline_beat(w->health_id, EDW_PIPE_IDLE, now, poll_us);
         edw_clock_sleep_us(w->deps->clock, poll_us);
         poll_us = poll_us * 2 < o->poll_max_us ? poll_us * 2 : o->poll_max_us;
@@ -780,6 +822,7 @@ enum edw_err edw_worker_run(const struct edw_worker_deps *deps, const struct edw
     w.health_id = edw_health_pipeline_add(start);
     w.guard_id = edw_lease_guard_join();
     enum edw_err rc = loop(&w, err);
+    edw_idle_turns_give((uintptr_t)&w);
     edw_lease_guard_leave(w.guard_id);
     edw_health_pipeline_remove(w.health_id);
     stats->seconds = (double)(edw_clock_mono_us(deps->clock) - start) / 1e6;
