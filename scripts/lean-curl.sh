@@ -48,13 +48,15 @@ FLAGS=(--disable-shared --enable-static --with-pic --disable-dependency-tracking
     # (7.88 stores every response header for curl_easy_header(), a malloc per header; edw reads
     # headers in its CURLOPT_HEADERFUNCTION), cookies, HSTS, alt-svc, netrc, DoH, MIME forms,
     # Digest/NTLM/SigV4 (crypto-auth: edw signs requests itself; Basic stays, for proxies),
-    # TLS-SRP, Unix sockets, the option table, the progress meter, date parsing (cookies and
-    # time conditions only) and verbose texts (edw never sets CURLOPT_VERBOSE; errors keep
-    # curl_easy_strerror()'s text). Only flags 7.88's configure knows (it ignores others).
+    # TLS-SRP, Unix sockets, the option table, the progress meter and date parsing (cookies
+    # and time conditions only). Not --disable-verbose: it also turns every
+    # curl_easy_strerror() text, which edw's error messages quote, into "Error"
+    # (tests/integration/azure_tls_chain.sh). Only flags 7.88's configure knows (it ignores
+    # others).
     --disable-headers-api --disable-cookies --disable-mime --disable-netrc --disable-alt-svc
     --disable-hsts --disable-doh --disable-crypto-auth --disable-ntlm --disable-tls-srp
     --disable-unix-sockets --disable-get-easy-options --disable-progress-meter
-    --disable-dateparse --disable-verbose
+    --disable-dateparse
     --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs)
 lean_begin "$RECIPE"
 # The patches after this marker turn the tree into the GnuTLS and NSS flavours; Debian's build
