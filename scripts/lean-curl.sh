@@ -3,7 +3,8 @@
 # Build the "lean" libcurl that edw-net.so links statically with -DEDW_CURL=lean (see
 # docs/building.md): Debian's own source package of the libcurl4 installed here (same upstream
 # version, same Debian patches, security fixes included), configured for HTTP and HTTPS only
-# (OpenSSL, zlib, proxies, the threaded resolver, Debian's CA paths) as a static, PIC library.
+# (OpenSSL, zlib, proxies, the threaded resolver, Debian's CA paths) as a static, PIC library,
+# without the libcurl features edw never asks for (the second FLAGS block; docs/building.md).
 # Debian's shared libcurl4 also links LDAP, Kerberos, SSH, RTMP (and through it GnuTLS), IDN,
 # PSL, brotli, zstd and nghttp2, which edw never uses and which cost every consumer ~3 MB of
 # resident memory and start-up time (docs/BENCHMARKS.md).
@@ -43,6 +44,19 @@ FLAGS=(--disable-shared --enable-static --with-pic --disable-dependency-tracking
     --disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt
     --disable-ftp --disable-file --disable-ntlm-wb --disable-manual --disable-versioned-symbols
     --enable-proxy --enable-threaded-resolver --enable-ipv6
+    # Features edw never uses, some of them costing work on every request: the headers API
+    # (7.88 stores every response header for curl_easy_header(), a malloc per header; edw reads
+    # headers in its CURLOPT_HEADERFUNCTION), cookies, HSTS, alt-svc, netrc, DoH, MIME forms,
+    # Digest/NTLM/SigV4 (crypto-auth: edw signs requests itself; Basic stays, for proxies),
+    # TLS-SRP, Unix sockets, the option table, the progress meter and date parsing (cookies
+    # and time conditions only). Not --disable-verbose: it also turns every
+    # curl_easy_strerror() text, which edw's error messages quote, into "Error"
+    # (tests/integration/azure_tls_chain.sh). Only flags 7.88's configure knows (it ignores
+    # others).
+    --disable-headers-api --disable-cookies --disable-mime --disable-netrc --disable-alt-svc
+    --disable-hsts --disable-doh --disable-crypto-auth --disable-ntlm --disable-tls-srp
+    --disable-unix-sockets --disable-get-easy-options --disable-progress-meter
+    --disable-dateparse
     --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs)
 lean_begin "$RECIPE"
 # The patches after this marker turn the tree into the GnuTLS and NSS flavours; Debian's build
