@@ -18,6 +18,7 @@ SECTIONS = [("sqlite", "SQLite (embedded)"), ("azure", "Azure (Azurite)"),
 
 LABELS = {
     ("edw", "default"): "edw",
+    ("edw", "pipelines1"): "edw --pipelines 1",
     ("edw", "pipelines4"): "edw --pipelines 4",
     ("edw", "wide"): "edw --pipelines 8 --batch 64 --concurrency 64",
     ("edw", "1 consumer"): "edw (1 consumer process)",
@@ -118,7 +119,7 @@ def get(s, kind, section, impl, variant=None, lat=0):
     return s.get((kind, section, impl, variant, lat))
 
 
-VARIANTS = (("pipelines4", "--pipelines 4"),
+VARIANTS = (("pipelines1", "--pipelines 1"), ("pipelines4", "--pipelines 4"),
             ("wide", "--pipelines 8 --batch 64 --concurrency 64"))
 
 
@@ -158,6 +159,12 @@ def targets(s, combined):
             rows.append((sec, "edw CPU per message <= 1/20 of the JS SDK peer's" + note,
                          f"1/{q:.1f} ({e['cpu_1000']:.3f} vs {js['cpu_1000']:.3f} s/1000)",
                          q >= 20))
+            for variant, flags in VARIANTS:
+                v = get(s, "consume", sec, "edw", variant)
+                if v and v["cpu_1000"]:
+                    q = js["cpu_1000"] / v["cpu_1000"]
+                    rows.append((sec, f"  the same with {flags}" + note,
+                                 f"1/{q:.1f} ({v['cpu_1000']:.3f} s/1000)", q >= 20))
         priv = f", {e['anon_mb']:.1f} MB of it private" if e["anon_mb"] else ""
         rows.append((sec, "edw peak RSS < 10 MB" + note, f"{e['rss_max_mb']:.1f} MB{priv}",
                      e["rss_max_mb"] < 10))
