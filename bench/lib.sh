@@ -91,14 +91,14 @@ bench_anon_watch() {
     local pid=$1 peak=0 kids grand k g key val
     while kill -0 "$pid" 2>/dev/null; do
         kids=()
-        read -r -a kids <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+        read -r -a kids 2>/dev/null <"/proc/$pid/task/$pid/children" || true
         for k in "${kids[@]}"; do
             grand=()
-            read -r -a grand <"/proc/$k/task/$k/children" 2>/dev/null || true
+            read -r -a grand 2>/dev/null <"/proc/$k/task/$k/children" || true
             for g in "$k" "${grand[@]}"; do
                 while read -r key val _; do
                     [[ $key == RssAnon: ]] && ((val > peak)) && peak=$val
-                done <"/proc/$g/status" 2>/dev/null || true
+                done 2>/dev/null <"/proc/$g/status" || true
             done
         done
         sleep 0.1
