@@ -78,6 +78,10 @@ struct edw_http_transport {
 /* The whole-request timeout when neither the request nor the options set one. */
 #define EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS 30000L
 
+/* How long data sent on a connection may stay unacknowledged by the peer's TCP before the
+ * kernel closes the connection (TCP_USER_TIMEOUT on every socket the transport opens). */
+#define EDW_HTTP_UNACKED_TIMEOUT_MS 10000u
+
 struct edw_http_options {
     const char *ca_file;      /* extra CA bundle (EDW_CA_FILE); NULL: system store */
     long connect_timeout_ms;  /* default 5000 */

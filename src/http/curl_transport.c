@@ -22,6 +22,8 @@
  * costs no handle set-up; connections live in the multi handle's cache either way. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -290,6 +292,18 @@ static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_so
     curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (s == CURL_SOCKET_BAD)
         return s;
+    /* A peer that stops acknowledging (its node gone, or a flow a load balancer or NAT
+     * dropped without a reset, as Azure's do with connections idle for minutes) would
+     * otherwise hold a request for the whole request timeout, 30 s, while its pipeline's
+     * leases run out; the kernel closes such a connection after this long instead, and the
+     * call is retried on a new one. A service that is merely slow to answer still
+     * acknowledges the request, so this never cuts a slow answer short (as a shorter request
+     * timeout would: see docs/BENCHMARKS.md, "Session 5"). Best effort: a kernel without
+     * the option keeps the request timeout. */
+    if (a->socktype == SOCK_STREAM && (a->family == AF_INET || a->family == AF_INET6)) {
+        unsigned int ms = EDW_HTTP_UNACKED_TIMEOUT_MS;
+        (void)setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+    }
     *fd_state(t, s) = (struct fd_state){.ours = true};
     return s;
 }

@@ -11,6 +11,7 @@ edw_unit_test(sqlite_queue)
 edw_unit_test(worker)
 edw_unit_test(lease_guard)
 edw_unit_test(idle_turns)
+edw_unit_test(http_transport)
 edw_unit_test(scaler)
 # AWS backend: SigV4 (public suite + our JSON-protocol cases), SQS, DynamoDB, credentials
 edw_unit_test(sigv4)
