@@ -21,5 +21,18 @@ proxied_env() {
     PROXIED_ENV=(env "AZURE_STORAGE_CONNECTION_STRING=$conn")
 }
 use_names() { export EDW_QUEUE_NAME="$1-jobs" EDW_TABLE_NAME="${1}results"; }
+# The outage scenario gets a fresh Azurite: after the fault scenario's thousands of deletes,
+# Azurite's queue GC (a sweep every 60 s in its one thread) can answer nothing for 6-12 s,
+# longer than the scenario's 3 s leases, and a receive sent just before such a stall is
+# answered after it with leases that ran out meanwhile: no client can hold a lease through
+# that, and the scenario is about a store outage, not an emulator stall.
+outage_backend() {
+    kill "$AZURITE_PID" 2>/dev/null || true
+    wait "$AZURITE_PID" 2>/dev/null || true
+    mv "$TEST_DIR/azurite.log" "$TEST_DIR/azurite-faults.log"
+    start_azurite
+    OUTAGE_QUEUE_URL="http://127.0.0.1:$AZ_QUEUE_PORT"
+    OUTAGE_STORE_URL="http://127.0.0.1:$AZ_TABLE_PORT"
+}
 faults_then_outage "${AZURE_FAULT_MESSAGES:-1000}" "http://127.0.0.1:$AZ_QUEUE_PORT" \
     "http://127.0.0.1:$AZ_TABLE_PORT" --pipelines 2 --visibility 10

@@ -562,6 +562,13 @@ faults_then_outage() {
     log "proxy in front of the store: $(proxy_stats "$store_faulty")"
 
     log "the store down for a while, then back"
+    # A backend may start afresh first (outage_backend, defined by the caller, sets
+    # OUTAGE_QUEUE_URL and OUTAGE_STORE_URL): see azure_faults.sh.
+    if declare -F outage_backend >/dev/null; then
+        outage_backend
+        queue_url=$OUTAGE_QUEUE_URL
+        store_url=$OUTAGE_STORE_URL
+    fi
     start_fault_proxy store-outage "$store_url"
     proxied_env "$queue_url" "$PROXY_URL"
     # shellcheck disable=SC2034 # used by name (store_outage_scenario)
