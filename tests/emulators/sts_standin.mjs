@@ -3,8 +3,10 @@
 // the IRSA tests: no npm emulator implements it. It checks the request the way STS would for
 // our purposes: Action and Version, the expected role ARN, and that WebIdentityToken equals the
 // token file's *current* contents (re-read on every request, so a client that caches the token
-// across a rotation is rejected). Credentials are numbered and expire LIFETIME seconds after
-// issue.
+// across a rotation is rejected). The token the file held before is still accepted for
+// ROTATION_GRACE_MS after the file changed (its mtime): a client that read the file an instant
+// before the kubelet replaced it is not caching it (and real STS accepts any unexpired token).
+// Credentials are numbered and expire LIFETIME seconds after issue.
 //
 //   node sts_standin.mjs PORT TOKEN_FILE ROLE_ARN LIFETIME_S
 //   GET /_stats -> {"exchanges", "rejected", "tokens": [distinct tokens accepted, in order],
@@ -14,6 +16,21 @@ import http from "node:http";
 
 const [port, tokenFile, roleArn, lifetime] = process.argv.slice(2);
 const stats = { exchanges: 0, rejected: 0, tokens: [], accessKeys: [], sessionNames: [] };
+const ROTATION_GRACE_MS = 1000;
+let current = null; // the file's contents when last read, and what it held before
+let previous = null;
+
+// Whether `token` may be exchanged now: the file's current contents, or the ones it held just
+// before a rotation less than ROTATION_GRACE_MS ago.
+function tokenAccepted(token) {
+    const now = fs.readFileSync(tokenFile, "utf8").trim();
+    if (now !== current) {
+        previous = current;
+        current = now;
+    }
+    if (token === current) return true;
+    return token === previous && Date.now() - fs.statSync(tokenFile).mtimeMs < ROTATION_GRACE_MS;
+}
 
 function xmlEscape(s) {
     return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,9 +49,8 @@ function answer(form, res) {
         return error(res, 400, "InvalidAction", "expected AssumeRoleWithWebIdentity 2011-06-15");
     if (form.get("RoleArn") !== roleArn)
         return error(res, 403, "AccessDenied", `not authorized to assume ${form.get("RoleArn")}`);
-    const expected = fs.readFileSync(tokenFile, "utf8").trim();
     const token = form.get("WebIdentityToken");
-    if (token !== expected)
+    if (!tokenAccepted(token))
         return error(res, 400, "InvalidIdentityToken", "token does not match the current file");
     stats.exchanges++;
     if (!stats.tokens.includes(token)) stats.tokens.push(token);
