@@ -18,6 +18,7 @@
 #include "edw/shutdown.h"
 #include "edw/timefmt.h"
 #include "edw/token.h"
+#include "edw/urlencode.h"
 
 #define STS_ATTEMPTS 3
 #define FAILED_REFRESH_PAUSE_S 30 /* with valid cached credentials, retry a failed refresh */
@@ -339,35 +340,21 @@ enum edw_err edw_aws_sts_parse(long status, const char *xml, size_t len,
 
 /* ---- the exchange ---- */
 
-static enum edw_err form_encode(struct edw_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    enum edw_err rc = EDW_OK;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
-                     *p == '~';
-        char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        rc = plain ? edw_buf_append(b, p, 1) : edw_buf_append(b, esc, 3);
-    }
-    return rc;
-}
-
 static enum edw_err build_form(const struct edw_aws_cred_provider *p, const char *token,
                                struct edw_buf *body)
 {
     enum edw_err rc = edw_buf_append_str(
         body, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=");
     if (!rc)
-        rc = form_encode(body, p->role_arn);
+        rc = edw_url_encode(body, p->role_arn, strlen(p->role_arn), NULL);
     if (!rc)
         rc = edw_buf_append_str(body, "&RoleSessionName=");
     if (!rc)
-        rc = form_encode(body, p->session_name);
+        rc = edw_url_encode(body, p->session_name, strlen(p->session_name), NULL);
     if (!rc)
         rc = edw_buf_append_str(body, "&WebIdentityToken=");
     if (!rc)
-        rc = form_encode(body, token);
+        rc = edw_url_encode(body, token, strlen(token), NULL);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include "aws_crypto.h"
 #include "edw/alloc.h"
+#include "edw/urlencode.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define MAX_TEXT (8u << 20) /* far above any header set we send; bounds the stage buffers */
@@ -55,30 +56,6 @@ void edw_sigv4_payload_hash(const void *body, size_t len, char out[65])
     edw_aws_hex(md, sizeof(md), out);
 }
 
-/* RFC 3986 unreserved characters: the only ones SigV4 leaves unencoded (locale-independent). */
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-/* Percent-encode with uppercase hex; '/' is kept when `keep_slash` (paths). */
-static enum edw_err uri_encode(struct edw_buf *out, const char *s, size_t len, bool keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    enum edw_err rc = EDW_OK;
-    for (size_t i = 0; i < len && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (unreserved(c) || (keep_slash && c == '/')) {
-            rc = edw_buf_append(out, &s[i], 1);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            rc = edw_buf_append(out, esc, 3);
-        }
-    }
-    return rc;
-}
-
 struct segment {
     const char *p;
     size_t len;
@@ -115,7 +92,7 @@ static enum edw_err normalize_path(const char *path, struct edw_buf *out)
     }
     enum edw_err rc = edw_buf_append_str(out, "/");
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = uri_encode(out, segs[i].p, segs[i].len, false);
+        rc = edw_url_encode(out, segs[i].p, segs[i].len, NULL);
         if (!rc && (i + 1 < n || trailing))
             rc = edw_buf_append_str(out, "/");
     }
@@ -129,7 +106,7 @@ static enum edw_err canonical_uri(const char *path, bool normalize, struct edw_b
         return edw_buf_append_str(out, "/");
     if (normalize)
         return normalize_path(path, out);
-    return uri_encode(out, path, strlen(path), true);
+    return edw_url_encode(out, path, strlen(path), "/");
 }
 
 struct enc_param {
@@ -148,7 +125,7 @@ static char *encoded(const char *s)
 {
     struct edw_buf b;
     edw_buf_init(&b, MAX_TEXT);
-    if (uri_encode(&b, s, strlen(s), false) != EDW_OK)
+    if (edw_url_encode(&b, s, strlen(s), NULL) != EDW_OK)
         abort(); /* only past MAX_TEXT: callers bound their inputs far below it */
     return edw_buf_steal(&b);
 }

@@ -10,6 +10,7 @@
 #include "edw/clock.h"
 #include "edw/shutdown.h"
 #include "edw/token.h"
+#include "edw/urlencode.h"
 #include "token_internal.h"
 
 #define EXCHANGE_TIMEOUT_MS 10000
@@ -33,22 +34,6 @@ static void entra_wi_destroy(void *state)
     if (w->owns_http)
         edw_http_transport_destroy(w->http);
     free(w);
-}
-
-enum edw_err edw_form_encode(struct edw_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    enum edw_err rc = EDW_OK;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            rc = edw_buf_append(b, p, 1);
-        } else {
-            char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            rc = edw_buf_append(b, enc, 3);
-        }
-    }
-    return rc;
 }
 
 enum edw_err edw_token_fetch(struct edw_http_transport *http, struct edw_http_request *req,
@@ -92,15 +77,15 @@ static enum edw_err entra_wi_get(void *state, int64_t now_us, struct edw_token *
                                    "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3A"
                                    "jwt-bearer&client_id=");
     if (!rc)
-        rc = edw_form_encode(&body, w->client_id);
+        rc = edw_url_encode(&body, w->client_id, strlen(w->client_id), NULL);
     if (!rc)
         rc = edw_buf_append_str(&body, "&scope=");
     if (!rc)
-        rc = edw_form_encode(&body, w->scope);
+        rc = edw_url_encode(&body, w->scope, strlen(w->scope), NULL);
     if (!rc)
         rc = edw_buf_append_str(&body, "&client_assertion=");
     if (!rc)
-        rc = edw_form_encode(&body, assertion);
+        rc = edw_url_encode(&body, assertion, strlen(assertion), NULL);
     explicit_bzero(assertion, strlen(assertion));
     free(assertion);
     if (rc) {

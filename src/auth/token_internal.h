@@ -7,9 +7,6 @@
 #include "edw/http.h"
 #include "edw/token.h"
 
-/* application/x-www-form-urlencoded / query encoding (unreserved characters kept). */
-EDW_NODISCARD enum edw_err edw_form_encode(struct edw_buf *b, const char *s);
-
 /* Perform `req` once (a 10 s timeout) and parse the reply with edw_entra_token_parse. The
  * reply body is wiped. */
 EDW_NODISCARD enum edw_err edw_token_fetch(struct edw_http_transport *http,

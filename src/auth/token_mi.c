@@ -8,6 +8,7 @@
 
 #include "edw/alloc.h"
 #include "edw/token.h"
+#include "edw/urlencode.h"
 #include "token_internal.h"
 
 struct managed_identity {
@@ -80,12 +81,13 @@ enum edw_err edw_token_managed_identity_new(const struct edw_managed_identity_op
     if (!rc)
         rc = edw_buf_append_str(&q, service ? "api-version=2019-08-01&resource="
                                             : "api-version=2018-02-01&resource=");
+    const char *resource = o->resource ? o->resource : EDW_STORAGE_RESOURCE;
     if (!rc)
-        rc = edw_form_encode(&q, o->resource ? o->resource : EDW_STORAGE_RESOURCE);
+        rc = edw_url_encode(&q, resource, strlen(resource), NULL);
     if (!rc && o->client_id && *o->client_id) {
         rc = edw_buf_append_str(&q, "&client_id=");
         if (!rc)
-            rc = edw_form_encode(&q, o->client_id);
+            rc = edw_url_encode(&q, o->client_id, strlen(o->client_id), NULL);
     }
     if (rc) {
         edw_buf_cleanup(&q);

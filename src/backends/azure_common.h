@@ -172,11 +172,6 @@ int64_t edw_azure_retry_after_us(const struct edw_http_headers *h);
 void edw_azure_fill_error(struct edw_error *err, const char *service, const char *method,
                           const char *path, const struct edw_http_response *resp);
 
-
-/* Percent-encode everything except A-Z a-z 0-9 - . _ ~ and the characters in `keep`. */
-EDW_NODISCARD enum edw_err edw_azure_url_encode(struct edw_buf *out, const char *s, size_t len,
-                                                const char *keep);
-
 /* Escape text for an XML element (& < > " '). EDW_ERR_INVALID when it holds a character XML
  * 1.0 cannot carry (C0 controls other than TAB/LF/CR, U+FFFE/U+FFFF, invalid UTF-8). */
 EDW_NODISCARD enum edw_err edw_azure_xml_escape(struct edw_buf *out, const char *s, size_t len);

@@ -29,6 +29,7 @@
 #include "edw/lease_guard.h"
 #include "edw/log.h"
 #include "edw/timefmt.h"
+#include "edw/urlencode.h"
 
 #define MAX_TEXT_BYTES 65536 /* "the encoded message can be up to 64 KiB" */
 #define GET_MAX 32           /* numofmessages limit of Get/Peek Messages */
@@ -164,11 +165,11 @@ static char *message_path(const char *queue, const char *id, const char *receipt
     if (!rc)
         rc = edw_buf_append_str(&b, "/messages/");
     if (!rc)
-        rc = edw_azure_url_encode(&b, id, strlen(id), NULL);
+        rc = edw_url_encode(&b, id, strlen(id), NULL);
     if (!rc)
         rc = edw_buf_append_str(&b, "?popreceipt=");
     if (!rc)
-        rc = edw_azure_url_encode(&b, receipt, strlen(receipt), NULL);
+        rc = edw_url_encode(&b, receipt, strlen(receipt), NULL);
     if (!rc && vis >= 0)
         rc = edw_buf_appendf(&b, "&visibilitytimeout=%ld", vis);
     if (rc)

@@ -20,6 +20,7 @@
 #include "edw/config.h"
 #include "edw/store.h"
 #include "edw/timefmt.h"
+#include "edw/urlencode.h"
 
 #define BATCH_MAX 100
 #define BATCH_BYTES (3u << 20) /* the service takes 4 MiB per $batch; keep a margin */
@@ -120,7 +121,7 @@ static enum edw_err entity_path(struct edw_buf *out, const char *table, const ch
         rc = edw_buf_append_str(out, k == 0 ? "PartitionKey='" : ",RowKey='");
         for (const char *p = keys[k]; *p && !rc;) {
             size_t plain = strcspn(p, "'");
-            rc = edw_azure_url_encode(out, p, plain, "!*()");
+            rc = edw_url_encode(out, p, plain, "!*()");
             p += plain;
             if (*p == '\'' && !rc) {
                 rc = edw_buf_append_str(out, "''");
@@ -565,7 +566,7 @@ static enum edw_err query_all(struct at *t, const char *filter, const char *sele
     char *next_pk = NULL, *next_rk = NULL;
     enum edw_err rc = edw_buf_appendf(&base, "/%s()?$top=%d&$filter=", t->table, PAGE_MAX);
     if (!rc)
-        rc = edw_azure_url_encode(&base, filter, strlen(filter), NULL);
+        rc = edw_url_encode(&base, filter, strlen(filter), NULL);
     if (!rc && select)
         rc = edw_buf_appendf(&base, "&$select=%s", select);
     while (!rc && !(stopped && *stopped)) {
@@ -574,12 +575,12 @@ static enum edw_err query_all(struct at *t, const char *filter, const char *sele
         if (!rc && next_pk) {
             rc = edw_buf_append_str(&path, "&NextPartitionKey=");
             if (!rc)
-                rc = edw_azure_url_encode(&path, next_pk, strlen(next_pk), NULL);
+                rc = edw_url_encode(&path, next_pk, strlen(next_pk), NULL);
         }
         if (!rc && next_rk) {
             rc = edw_buf_append_str(&path, "&NextRowKey=");
             if (!rc)
-                rc = edw_azure_url_encode(&path, next_rk, strlen(next_rk), NULL);
+                rc = edw_url_encode(&path, next_rk, strlen(next_rk), NULL);
         }
         if (rc)
             break;

@@ -255,20 +255,6 @@ static void test_rfc1123(void **state)
     assert_int_equal(back, 1794074120LL * 1000000);
 }
 
-static void test_url_encode(void **state)
-{
-    (void)state;
-    struct edw_buf b;
-    edw_buf_init(&b, 1024);
-    const char *s = "AgAAAAMAAAAAAAAA+z/==~._- é'()";
-    assert_int_equal(edw_azure_url_encode(&b, s, strlen(s), NULL), EDW_OK);
-    assert_string_equal(edw_buf_cstr(&b), "AgAAAAMAAAAAAAAA%2Bz%2F%3D%3D~._-%20%C3%A9%27%28%29");
-    edw_buf_reset(&b);
-    assert_int_equal(edw_azure_url_encode(&b, "a'(b)", 5, "'()"), EDW_OK);
-    assert_string_equal(edw_buf_cstr(&b), "a'(b)");
-    edw_buf_cleanup(&b);
-}
-
 static void test_xml_escape(void **state)
 {
     (void)state;
@@ -339,7 +325,6 @@ int main(void)
         cmocka_unit_test(test_op_of),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_rfc1123),
-        cmocka_unit_test(test_url_encode),
         cmocka_unit_test(test_xml_escape),
         cmocka_unit_test(test_partition_key),
     };

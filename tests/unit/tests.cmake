@@ -2,6 +2,7 @@
 # Unit tests (cmocka), one per module. Included from tests/CMakeLists.txt.
 edw_unit_test(buf)
 edw_unit_test(timefmt)
+edw_unit_test(urlencode)
 edw_unit_test(env_default)
 edw_unit_test(config)
 edw_unit_test(batch)
