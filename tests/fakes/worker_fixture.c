@@ -56,6 +56,18 @@ void worker_fixture_free(struct worker_fixture *f)
     free(f);
 }
 
+int worker_fixture_setup(void **state)
+{
+    *state = worker_fixture_new();
+    return *state ? 0 : -1;
+}
+
+int worker_fixture_teardown(void **state)
+{
+    worker_fixture_free(*state);
+    return 0;
+}
+
 void worker_fixture_put_good(struct worker_fixture *f, const char *run, unsigned seq)
 {
     struct edw_buf b;

@@ -25,6 +25,10 @@ struct worker_fixture {
 struct worker_fixture *worker_fixture_new(void);
 void worker_fixture_free(struct worker_fixture *f);
 
+/* cmocka setup/teardown: a new fixture in *state, freed after the test. */
+int worker_fixture_setup(void **state);
+int worker_fixture_teardown(void **state);
+
 /* A handler that fails every message with the error "downstream said no". */
 extern const struct edw_handler worker_fixture_failing;
 

@@ -36,17 +36,11 @@ static void the_turn_goes_to_one_pipeline_at_a_time(void **state)
     assert_int_equal(edw_idle_turns_news(), news + 2);
 }
 
-static int setup(void **state)
-{
-    *state = worker_fixture_new();
-    return *state ? 0 : -1;
-}
-
+/* The test's sibling gives the turn back whatever happened. */
 static int teardown(void **state)
 {
     edw_idle_turns_give(OTHER);
-    worker_fixture_free(*state);
-    return 0;
+    return worker_fixture_teardown(state);
 }
 
 static void run_worker(struct worker_fixture *f)
@@ -108,10 +102,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_turn_goes_to_one_pipeline_at_a_time),
-        cmocka_unit_test_setup_teardown(a_pipeline_without_the_turn_does_not_poll, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(a_pipeline_without_the_turn_does_not_poll,
+                                        worker_fixture_setup, teardown),
         cmocka_unit_test_setup_teardown(a_napping_pipeline_joins_when_the_poller_finds_messages,
-                                        setup, teardown),
+                                        worker_fixture_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,18 +21,6 @@
 #include "fake_queue.h"
 #include "worker_fixture.h"
 
-static int setup(void **state)
-{
-    *state = worker_fixture_new();
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    worker_fixture_free(*state);
-    return 0;
-}
-
 static void guard_sees_every_place_until_it_leaves(void **state)
 {
     (void)state;
@@ -173,12 +161,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(guard_sees_every_place_until_it_leaves),
-        cmocka_unit_test_setup_teardown(no_receive_while_a_lease_in_the_process_ran_out, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(worker_publishes_its_leases_and_withdraws_them, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(lost_lease_is_a_warning_with_the_message_id, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(no_receive_while_a_lease_in_the_process_ran_out,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(worker_publishes_its_leases_and_withdraws_them,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(lost_lease_is_a_warning_with_the_message_id,
+                                        worker_fixture_setup, worker_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

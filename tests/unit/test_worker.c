@@ -23,18 +23,6 @@
 #include "fake_queue.h"
 #include "worker_fixture.h"
 
-static int setup(void **state)
-{
-    *state = worker_fixture_new();
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    worker_fixture_free(*state);
-    return 0;
-}
-
 static void run_worker(struct worker_fixture *f)
 {
     assert_int_equal(edw_worker_run(&f->wdeps, &f->opts, &f->stats, NULL), EDW_OK);
@@ -466,30 +454,42 @@ static void fatal_receive_ends_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(stores_then_acks_everything, setup, teardown),
-        cmocka_unit_test_setup_teardown(malformed_goes_to_poison, setup, teardown),
-        cmocka_unit_test_setup_teardown(too_many_deliveries_poisoned_unrun, setup, teardown),
-        cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_outage_delays_ack, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_backoff_grows_while_queue_answers, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(write_failures_are_logged_with_their_cause, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(refused_row_poisoned_others_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(stores_then_acks_everything, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(malformed_goes_to_poison, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(too_many_deliveries_poisoned_unrun, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(failing_handler_retries_then_poisons, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(store_outage_delays_ack, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(store_backoff_grows_while_queue_answers,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(write_failures_are_logged_with_their_cause,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(refused_row_poisoned_others_stored, worker_fixture_setup,
+                                        worker_fixture_teardown),
         cmocka_unit_test_setup_teardown(refused_row_before_any_success_retried_then_poisoned,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(non_row_failure_poisons_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(long_work_renews_lease, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(renewal_not_blocked_behind_slow_receive, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, setup, teardown),
-        cmocka_unit_test_setup_teardown(grace_over_cancels_and_releases, setup, teardown),
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(non_row_failure_poisons_nothing, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(duplicate_delivery_overwrites_row, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(long_work_renews_lease, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(slow_receive_lease_counted_from_request,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(renewal_not_blocked_behind_slow_receive,
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(stop_releases_unstarted_leases, worker_fixture_setup,
+                                        worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(grace_over_cancels_and_releases, worker_fixture_setup,
+                                        worker_fixture_teardown),
         cmocka_unit_test_setup_teardown(failed_combined_commit_undoes_rows_acks_and_claim,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(fatal_receive_ends_run, setup, teardown),
+                                        worker_fixture_setup, worker_fixture_teardown),
+        cmocka_unit_test_setup_teardown(fatal_receive_ends_run, worker_fixture_setup,
+                                        worker_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
