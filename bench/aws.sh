@@ -73,7 +73,7 @@ edw_run() { # run tag [consume flags...]
     seconds=$(tail -n 1 "$OUT/consume" | jq .seconds)
     EDW_QUEUE_NAME=$q EDW_TABLE_NAME=$t direct "$EDW" verify >/dev/null ||
         { echo "edw verify failed in run $1" >&2; exit 1; }
-    read -r _ user sys rss <"$OUT/time"
+    read -r _ user sys rss _ <"$OUT/time"
     echo "$processed / ($seconds - $IDLE)" | bc -l >>"$OUT/${tag}_rate"
     echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/${tag}_cpu"
     echo "$rss" >>"$OUT/${tag}_rss"
@@ -88,7 +88,7 @@ sdk_run() {
     local processed seconds
     processed=$(jq .processed "$OUT/sdk")
     seconds=$(jq .seconds "$OUT/sdk")
-    read -r _ user sys rss <"$OUT/time"
+    read -r _ user sys rss _ <"$OUT/time"
     echo "$processed / $seconds" | bc -l >>"$OUT/sdk_rate"
     echo "($user + $sys) * 1000 / $processed" | bc -l >>"$OUT/sdk_cpu"
     echo "$rss" >>"$OUT/sdk_rss"

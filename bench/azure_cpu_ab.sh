@@ -3,7 +3,7 @@
 # Paired CPU comparison of two edw builds as Azure consumers (issue 4's CPU target): each run
 # drains N messages from a fresh in-memory Azurite with `edw consume --exit-when-idle 1`
 # (defaults otherwise); CPU is the user + system time of the edw process from wait4()'s
-# rusage (start-up and the idle second included). Every run is checked with `edw verify`.
+# rusage (bench/peers/rusage.c; start-up and the idle second included). Every run is checked with `edw verify`.
 # MODE "alternate" (default) runs A, B, A, B, ... one at a time; MODE "together" runs A and B
 # at the same time, each against its own Azurite, so both see the same machine load (the
 # shared machine's load moves by tens of percent between runs). Medians are printed with the
@@ -21,6 +21,7 @@ MODE=${5:-alternate}
 source bench/lib.sh
 OUT=$(mktemp -d /tmp/edw-bench-cpuab.XXXXXX)
 trap 'bench_stop_all; rm -rf "$OUT"' EXIT
+bench_rusage_tool "$OUT"
 export EDW_LOG_LEVEL=warn EDW_BACKEND=azure
 
 # fill LABEL: a fresh Azurite holding N messages; its connection string in $OUT/LABEL.conn.
@@ -40,31 +41,22 @@ fill() {
          "$1" produce --count "$2" --batch 100 >/dev/null' _ "$A" "$N"
 }
 
-# consume BINARY LABEL: drain LABEL's Azurite; "user_ms sys_ms context_switches" in LABEL.ru.
+# consume BINARY LABEL: drain LABEL's Azurite; its rusage figures in LABEL.ru.
 consume() {
-    AZURE_STORAGE_CONNECTION_STRING=$(cat "$OUT/$2.conn") python3 -c '
-import os, sys
-pid = os.fork()
-if pid == 0:
-    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 1)
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-print(ru.ru_utime * 1000, ru.ru_stime * 1000, ru.ru_nvcsw + ru.ru_nivcsw)
-sys.exit(os.waitstatus_to_exitcode(status))
-' "$OUT/$2.out" "$1" consume --json --exit-when-idle 1 >"$OUT/$2.ru"
+    AZURE_STORAGE_CONNECTION_STRING=$(cat "$OUT/$2.conn") "$BENCH_RUSAGE" "$OUT/$2.ru" \
+        "$1" consume --json --exit-when-idle 1 >"$OUT/$2.out"
 }
 
 # settle LABEL: check the run, record CPU ms per 1000 messages, stop its Azurite.
 settle() {
     local label=$1 processed user sys cs total
     processed=$(tail -n 1 "$OUT/$label.out" | jq .processed)
-    read -r user sys cs <"$OUT/$label.ru"
+    read -r _ user sys _ cs <"$OUT/$label.ru"
     [[ $processed -eq $N ]] || echo "note: $label processed $processed of $N" >&2
     AZURE_STORAGE_CONNECTION_STRING=$(cat "$OUT/$label.conn") "$A" verify >/dev/null ||
         { echo "edw verify failed after $label" >&2; exit 1; }
     bench_stop "$(cat "$OUT/$label.azpid")"
-    total=$(echo "($user + $sys) * 1000 / $processed" | bc -l)
+    total=$(echo "($user + $sys) * 1000000 / $processed" | bc -l)
     printf '%s %.1f ms per 1000 (context switches per message %.2f) load %s\n' "$label" \
         "$total" "$(echo "$cs / $processed" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)" >&2
     echo "$total" >>"$OUT/${label%%.*}"

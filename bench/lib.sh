@@ -76,7 +76,7 @@ bench_measure() {
     wait "$wp" || true
     M_ANON=$(cat "$OUT/$tag.anon")
     local e u s m
-    read -r e u s m < <(tail -n 1 "$OUT/$tag.time")
+    read -r e u s m _ < <(tail -n 1 "$OUT/$tag.time")
     M_WALL=$e
     M_CPU=$(echo "$u + $s" | bc -l)
     M_RSS=$m
@@ -117,9 +117,16 @@ bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 bench_calc() { echo "$*" | bc -l; }
 
+# bench_rusage_tool DIR: compile bench/peers/rusage.c into DIR and set BENCH_RUSAGE to it:
+# `$BENCH_RUSAGE FILE CMD...` writes "wall user system maxrss_kb context_switches" of CMD to
+# FILE, CPU in microseconds.
+bench_rusage_tool() {
+    BENCH_RUSAGE=$1/rusage
+    cc -O2 -Wall -o "$BENCH_RUSAGE" "$BENCH_ROOT/bench/peers/rusage.c"
+}
+
 # bench_build: edw's Release build in build/bench (output in $OUT/cmake.log); sets EDW, and
-# BENCH_RUSAGE (bench/peers/rusage.c: `$BENCH_RUSAGE FILE CMD...` writes "wall user system
-# maxrss_kb" of CMD to FILE, CPU in microseconds). With
+# BENCH_RUSAGE (bench_rusage_tool). With
 # the lean libcurl and libmicrohttpd (the image's), or BENCH_CURL=system for the system's
 # libcurl in build/bench-system, BENCH_MHD=system for the system's libmicrohttpd in
 # build/bench-mhd-system (both: build/bench-system-mhd-system).
@@ -132,8 +139,7 @@ bench_build() {
         -DEDW_CURL="$curl" -DEDW_MHD="$mhd" >"$OUT/cmake.log"
     cmake --build "$dir" -j 2 >>"$OUT/cmake.log"
     EDW=$dir/edw
-    BENCH_RUSAGE=$dir/rusage
-    cc -O2 -Wall -o "$BENCH_RUSAGE" "$BENCH_ROOT/bench/peers/rusage.c"
+    bench_rusage_tool "$dir"
 }
 
 # bench_script_init NAME: what a stand-alone bench script needs first: a scratch directory

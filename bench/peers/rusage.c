@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rusage: run a command and write "wall user system maxrss" to a file, the way
+ * rusage: run a command and write "wall user system maxrss switches" to a file, the way
  * `/usr/bin/time -f '%e %U %S %M'` does, but with microsecond CPU times: GNU time prints
  * user and system seconds truncated to 10 ms steps each, which under-counts a run that uses
  * 0.17 CPU seconds by 0.01 on average (6 %). Figures come from wait4()'s rusage of the
- * command (its children included, as with GNU time), wall time from CLOCK_MONOTONIC.
+ * command (its children included, as with GNU time), wall time from CLOCK_MONOTONIC;
+ * "switches" is the number of context switches (voluntary and involuntary), a count of how
+ * often the command went to sleep and woke up.
  * Usage: rusage OUTFILE CMD [ARGS...]; exits with CMD's status (128 + signal if killed).
  */
 #define _GNU_SOURCE
@@ -54,8 +56,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "rusage: cannot write %s: %s\n", argv[1], strerror(errno));
         return 2;
     }
-    fprintf(f, "%.3f %.6f %.6f %ld\n", wall, seconds_of(ru.ru_utime), seconds_of(ru.ru_stime),
-            ru.ru_maxrss);
+    fprintf(f, "%.3f %.6f %.6f %ld %ld\n", wall, seconds_of(ru.ru_utime),
+            seconds_of(ru.ru_stime), ru.ru_maxrss, ru.ru_nvcsw + ru.ru_nivcsw);
     fclose(f);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
