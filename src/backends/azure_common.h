@@ -204,7 +204,8 @@ EDW_NODISCARD enum edw_err edw_azure_parse_messages(const char *xml, size_t len,
                                                     struct edw_error *err);
 void edw_azure_qmsg_list_cleanup(struct edw_azure_qmsg_list *l);
 
-/* The <Code> and <Message> of an <Error> body; either may be left empty. */
+/* The <Code> and <Message> of an <Error> body into `code` and `message` (truncated to their
+ * sizes); what the body does not hold, or all of it when the body is not such XML, is "". */
 void edw_azure_parse_error_xml(const char *xml, size_t len, char *code, size_t code_size,
                                char *message, size_t message_size);
 
@@ -230,7 +231,8 @@ const char *edw_azure_entity_str(const struct edw_azure_entity *e, const char *n
  * odata=nometadata). False when absent or not numeric. */
 bool edw_azure_entity_num(const struct edw_azure_entity *e, const char *name, double *out);
 
-/* The code and message of {"odata.error":{"code":..,"message":{"value":..}}}. */
+/* The code and message of {"odata.error":{"code":..,"message":{"value":..}}}; what the body
+ * does not hold is "", as for edw_azure_parse_error_xml. */
 void edw_azure_parse_error_json(const char *json, size_t len, char *code, size_t code_size,
                                 char *message, size_t message_size);
 

@@ -232,9 +232,19 @@ enum edw_err edw_azure_parse_messages(const char *xml, size_t len,
     return edw_error_set(err, EDW_ERR_INVALID, "malformed queue XML reply: %s", st.why);
 }
 
+/* Both error parsers start with empty outputs: what the body does not name stays "". */
+static void empty_outputs(char *code, size_t code_size, char *message, size_t message_size)
+{
+    if (code_size)
+        code[0] = '\0';
+    if (message_size)
+        message[0] = '\0';
+}
+
 void edw_azure_parse_error_xml(const char *xml, size_t len, char *code, size_t code_size,
                                char *message, size_t message_size)
 {
+    empty_outputs(code, code_size, message, message_size);
     struct xml_state st = {.error_mode = true,
                            .code = code,
                            .code_size = code_size,
@@ -316,6 +326,7 @@ enum edw_err edw_azure_parse_entities(const char *json, size_t len, edw_azure_en
 void edw_azure_parse_error_json(const char *json, size_t len, char *code, size_t code_size,
                                 char *message, size_t message_size)
 {
+    empty_outputs(code, code_size, message, message_size);
     json_t *root = json_loadb(json, len, 0, NULL);
     json_t *e = json_object_get(root, "odata.error");
     const char *c = json_string_value(json_object_get(e, "code"));

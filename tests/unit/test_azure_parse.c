@@ -90,9 +90,12 @@ static void test_error_xml(void **state)
     edw_azure_parse_error_xml(S(xml), code, sizeof(code), msg, sizeof(msg));
     assert_string_equal(code, "PopReceiptMismatch");
     assert_string_equal(msg, "The specified pop receipt did not match.\nRequestId:1");
-    code[0] = msg[0] = '\0';
+    /* Whatever the buffers held before, what the body does not name comes back empty. */
+    memset(code, 'x', sizeof(code) - 1);
+    memset(msg, 'x', sizeof(msg) - 1);
     edw_azure_parse_error_xml(S("not xml"), code, sizeof(code), msg, sizeof(msg));
     assert_string_equal(code, "");
+    assert_string_equal(msg, "");
 }
 
 struct seen {
@@ -155,6 +158,10 @@ static void test_error_json(void **state)
     edw_azure_parse_error_json(S(json), code, sizeof(code), msg, sizeof(msg));
     assert_string_equal(code, "EntityAlreadyExists");
     assert_string_equal(msg, "1:The specified entity already exists.");
+    /* A body without the error object leaves both empty, not as they were. */
+    edw_azure_parse_error_json(S("{\"value\":[]}"), code, sizeof(code), msg, sizeof(msg));
+    assert_string_equal(code, "");
+    assert_string_equal(msg, "");
 }
 
 static const char s_ok_batch[] =
