@@ -88,6 +88,8 @@ struct edw_http_options {
     long request_timeout_ms;  /* default EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS */
     size_t max_connections;   /* per host; default 64 */
     size_t max_response_bytes; /* default 64 MiB */
+    long wake_hold_max_us;     /* longest hold between two wake-ups while several answers are
+                                * outstanding (edw/wake_hold.h); 0: the default, < 0: none */
 };
 
 /* The libcurl transport (HTTP/1.1 keep-alive pool, curl multi for concurrency, TLS always

@@ -36,7 +36,9 @@
 #include <unistd.h>
 
 #include "edw/alloc.h"
+#include "edw/clock.h"
 #include "edw/http.h"
+#include "edw/wake_hold.h"
 
 struct curl_transport {
     CURLM *multi;
@@ -265,11 +267,20 @@ static void finish(struct transfer *x, CURLcode rc)
         snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
 }
 
+/* The system's clock, not an injected one: the transport waits on real sockets. */
 static long long mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return edw_clock_mono_us(edw_clock_system()) / 1000;
+}
+
+static int64_t mono_us(void)
+{
+    return edw_clock_mono_us(edw_clock_system());
+}
+
+static void sleep_us(int64_t us)
+{
+    edw_clock_sleep_us(edw_clock_system(), us);
 }
 
 static struct fd_state *fd_state(struct curl_transport *t, curl_socket_t s)
@@ -382,7 +393,8 @@ static void collect_done(struct curl_transport *t)
     }
 }
 
-static enum edw_err run_multi(struct curl_transport *t)
+/* Drive the `n` transfers just added until every one has finished. */
+static enum edw_err run_multi(struct curl_transport *t, size_t n)
 {
     int running = 0;
     /* Adding handles armed the timer; this first call starts every transfer. */
@@ -391,13 +403,22 @@ static enum edw_err run_multi(struct curl_transport *t)
     collect_done(t);
     struct epoll_event ready[64];
     enum edw_err rc = EDW_OK;
+    int64_t started_us = mono_us(), last_wake_us = started_us;
     while (running) {
+        /* Several answers outstanding: let some arrive together (edw/wake_hold.h). */
+        size_t pending = (size_t)running;
+        int64_t hold = edw_wake_hold_us(started_us, last_wake_us, mono_us(),
+                                        n > pending ? n - pending : 0, pending,
+                                        t->opts.wake_hold_max_us);
+        if (hold > 0)
+            sleep_us(hold);
         long long wait = 1000;
         if (t->deadline_ms >= 0) {
             long long left = t->deadline_ms - mono_ms();
             wait = left < 0 ? 0 : left < wait ? left : wait;
         }
         int k = epoll_wait(t->epfd, ready, (int)(sizeof(ready) / sizeof(ready[0])), (int)wait);
+        last_wake_us = mono_us();
         if (k < 0 && errno != EINTR) {
             rc = EDW_ERR_FATAL;
             break;
@@ -471,7 +492,7 @@ static enum edw_err ct_perform(void *state, struct edw_http_request *const *reqs
         curl_multi_add_handle(t->multi, xs[i].easy);
     }
     if (!rc)
-        rc = run_multi(t);
+        rc = run_multi(t, n);
     for (size_t i = 0; i < n; i++) {
         if (xs[i].easy) {
             curl_multi_remove_handle(t->multi, xs[i].easy);
@@ -518,6 +539,8 @@ enum edw_err edw_http_transport_curl_new(const struct edw_http_options *opts,
         t->opts.request_timeout_ms = EDW_HTTP_DEFAULT_REQUEST_TIMEOUT_MS;
     if (!t->opts.max_connections)
         t->opts.max_connections = 64;
+    if (!t->opts.wake_hold_max_us)
+        t->opts.wake_hold_max_us = EDW_WAKE_HOLD_DEFAULT_US;
     t->ca_file = opts && opts->ca_file ? edw_xstrdup(opts->ca_file) : NULL;
     t->deadline_ms = -1;
     edw_buf_init(&t->lines, (size_t)1 << 30);

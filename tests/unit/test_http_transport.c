@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The libcurl transport's own sockets, against a one-connection HTTP server on loopback: a
- * request is answered, and the kept-alive connection carries TCP_USER_TIMEOUT, so a peer that
- * stops acknowledging is dropped by the kernel instead of holding a request for its whole
- * timeout (src/http/curl_transport.c, on_open). */
+/* The libcurl transport's own sockets, against HTTP servers on loopback: a request is
+ * answered, and the kept-alive connection carries TCP_USER_TIMEOUT, so a peer that stops
+ * acknowledging is dropped by the kernel instead of holding a request for its whole timeout
+ * (src/http/curl_transport.c, on_open); answers that trickle in one at a time are read
+ * several per wake-up (edw/wake_hold.h). */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +17,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edw/http.h"
+#include "edw/wake_hold.h"
 
 struct server {
     int listener;
@@ -119,10 +124,102 @@ static void connections_drop_a_silent_peer(void **state)
     close(sv.listener);
 }
 
+#define TRICKLE_N 32          /* requests, each on its own connection */
+#define TRICKLE_GAP_NS 3000000 /* between two answers */
+
+/* Accept TRICKLE_N connections, read one request from each, then answer them one at a time,
+ * TRICKLE_GAP_NS apart (as Azurite answers a set of deletes), and close them. */
+static void *serve_trickle(void *arg)
+{
+    struct server *sv = arg;
+    int conns[TRICKLE_N];
+    size_t n = 0;
+    for (; n < TRICKLE_N; n++) {
+        conns[n] = accept(sv->listener, NULL, NULL);
+        if (conns[n] < 0)
+            break;
+        char buf[2048];
+        size_t have = 0;
+        while (have < sizeof(buf) - 1) {
+            ssize_t r = read(conns[n], buf + have, sizeof(buf) - 1 - have);
+            if (r <= 0)
+                break;
+            have += (size_t)r;
+            buf[have] = '\0';
+            if (strstr(buf, "\r\n\r\n"))
+                break;
+        }
+    }
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    for (size_t i = 0; i < n; i++) {
+        const struct timespec gap = {0, TRICKLE_GAP_NS};
+        nanosleep(&gap, NULL);
+        if (write(conns[i], reply, sizeof(reply) - 1) < 0)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        close(conns[i]);
+    return NULL;
+}
+
+/* Perform TRICKLE_N requests against a trickling server with the given hold cap; returns the
+ * voluntary context switches of this thread meanwhile (each one a wake-up or a hold). */
+static long trickle_switches(long wake_hold_max_us)
+{
+    struct server sv;
+    assert_int_equal(start_server(&sv), 0);
+    assert_int_equal(listen(sv.listener, TRICKLE_N), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, serve_trickle, &sv), 0);
+    struct edw_http_options o = {.wake_hold_max_us = wake_hold_max_us};
+    struct edw_http_transport *t = NULL;
+    struct edw_error err = {0};
+    assert_int_equal(edw_http_transport_curl_new(&o, &t, &err), EDW_OK);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/m", sv.port);
+    struct edw_http_request reqs[TRICKLE_N];
+    struct edw_http_response resps[TRICKLE_N];
+    struct edw_http_request *rq[TRICKLE_N];
+    struct edw_http_response *rs[TRICKLE_N];
+    for (size_t i = 0; i < TRICKLE_N; i++) {
+        edw_http_request_init(&reqs[i], "GET", url);
+        edw_http_response_init(&resps[i]);
+        rq[i] = &reqs[i];
+        rs[i] = &resps[i];
+    }
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    assert_int_equal(edw_http_perform(t, rq, rs, TRICKLE_N), EDW_OK);
+    getrusage(RUSAGE_THREAD, &after);
+    for (size_t i = 0; i < TRICKLE_N; i++) {
+        assert_int_equal(resps[i].status, 200);
+        assert_string_equal(edw_buf_cstr(&resps[i].body), "ok");
+        edw_http_request_cleanup(&reqs[i]);
+        edw_http_response_cleanup(&resps[i]);
+    }
+    edw_http_transport_destroy(t);
+    pthread_join(th, NULL);
+    close(sv.listener);
+    return after.ru_nvcsw - before.ru_nvcsw;
+}
+
+static void trickling_answers_are_read_together(void **state)
+{
+    (void)state;
+    long each = trickle_switches(-1);
+    long held = trickle_switches(0); /* the default hold */
+    print_message("voluntary switches for %d answers %d ms apart: %ld without hold, %ld with\n",
+                  TRICKLE_N, TRICKLE_GAP_NS / 1000000, each, held);
+    /* Without a hold every answer is its own wake-up (here about 32); with it, once a few
+     * answers have shown their pace, several are read per wake-up (about 17). */
+    assert_true(held * 3 < each * 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connections_drop_a_silent_peer),
+        cmocka_unit_test(trickling_answers_are_read_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

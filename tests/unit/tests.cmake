@@ -3,6 +3,7 @@
 edw_unit_test(buf)
 edw_unit_test(timefmt)
 edw_unit_test(urlencode)
+edw_unit_test(wake_hold)
 edw_unit_test(env_default)
 edw_unit_test(config)
 edw_unit_test(batch)

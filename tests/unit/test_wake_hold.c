@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The hold between two wake-ups of the HTTP transport (edw/wake_hold.h): bounded by a share of
+ * the elapsed time and by the cap, only taken when answers are due within it, never with one
+ * request in flight or before the first answer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the four above first */
+#include <cmocka.h>
+
+#include "edw/wake_hold.h"
+
+#define MS 1000
+
+/* 32 requests started at 0; 20 answered by 60 ms (one per 3 ms), last wake-up just now. */
+static void holds_a_share_of_the_elapsed_time(void **state)
+{
+    (void)state;
+    /* 60 ms elapsed: a quarter is 15 ms, capped at 8 ms; nothing since the last wake-up. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 8 * MS), 8 * MS);
+    /* A larger cap leaves the quarter. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 50 * MS), 15 * MS);
+    /* Time already spent since the last wake-up counts towards the hold. */
+    assert_int_equal(edw_wake_hold_us(0, 55 * MS, 60 * MS, 20, 12, 8 * MS), 3 * MS);
+    assert_int_equal(edw_wake_hold_us(0, 50 * MS, 60 * MS, 20, 12, 8 * MS), 0);
+    /* Starting later changes only the elapsed time: 12 ms elapsed, a quarter is 3 ms. */
+    assert_int_equal(edw_wake_hold_us(100 * MS, 112 * MS, 112 * MS, 8, 24, 8 * MS), 3 * MS);
+}
+
+static void holds_only_when_answers_are_due(void **state)
+{
+    (void)state;
+    /* 2 answers in 60 ms (one per 30 ms): an 8 ms hold would most likely gather nothing. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 2, 30, 8 * MS), 0);
+    /* 7 answers in 60 ms (one per 8.57 ms): still longer than the hold. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 7, 25, 8 * MS), 0);
+    /* 8 answers (one per 7.5 ms): the hold gathers about one. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 8, 24, 8 * MS), 8 * MS);
+    /* Before the first answer nothing is known, and requests are still being sent. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 0, 32, 8 * MS), 0);
+}
+
+static void never_holds_one_request_or_when_off(void **state)
+{
+    (void)state;
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 31, 1, 8 * MS), 0);
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 31, 0, 8 * MS), 0);
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 0), 0);
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, -1), 0);
+    /* A clock that did not move (or went back) gives no elapsed time to take a share of. */
+    assert_int_equal(edw_wake_hold_us(60 * MS, 60 * MS, 60 * MS, 20, 12, 8 * MS), 0);
+    assert_int_equal(edw_wake_hold_us(60 * MS, 50 * MS, 50 * MS, 20, 12, 8 * MS), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(holds_a_share_of_the_elapsed_time),
+        cmocka_unit_test(holds_only_when_answers_are_due),
+        cmocka_unit_test(never_holds_one_request_or_when_off),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
