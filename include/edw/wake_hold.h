@@ -8,8 +8,9 @@
  * The hold is bounded twice: by a share of the time the requests have already taken, so a set
  * of quick requests is never slowed by more than that share, and by a fixed cap. It is only
  * taken when answers are expected within it (going by the spacing of those that came so far):
- * a hold in which nothing arrives adds a wake-up instead of saving one. With one request in
- * flight there is nothing to gather. Pure arithmetic: the transport sleeps for the result
+ * a hold in which nothing arrives adds a wake-up instead of saving one; and it ends before the
+ * last outstanding answer is due, so that one is not read later than it would have been. With
+ * one request in flight there is nothing to gather. Pure arithmetic: the transport sleeps for the result
  * before it waits on its sockets. */
 #ifndef EDW_WAKE_HOLD_H
 #define EDW_WAKE_HOLD_H

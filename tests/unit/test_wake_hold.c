@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The hold between two wake-ups of the HTTP transport (edw/wake_hold.h): bounded by a share of
- * the elapsed time and by the cap, only taken when answers are due within it, never with one
- * request in flight or before the first answer. */
+ * the elapsed time and by the cap, only taken when answers are due within it, ended before the
+ * last outstanding answer is due, never with one request in flight or before the first
+ * answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,18 @@ static void holds_only_when_answers_are_due(void **state)
     assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 0, 32, 8 * MS), 0);
 }
 
+static void ends_before_the_last_answer_is_due(void **state)
+{
+    (void)state;
+    /* 20 answers in 60 ms (one per 3 ms), 3 outstanding: the last is due in about 6 ms, so
+     * the 8 ms cap shrinks to 6 ms. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 3, 8 * MS), 6 * MS);
+    /* 2 outstanding: a hold of one spacing gathers the next and may still catch the last. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 2, 8 * MS), 3 * MS);
+    /* Many outstanding: the cap decides again. */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 8 * MS), 8 * MS);
+}
+
 static void never_holds_one_request_or_when_off(void **state)
 {
     (void)state;
@@ -58,6 +71,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(holds_a_share_of_the_elapsed_time),
         cmocka_unit_test(holds_only_when_answers_are_due),
+        cmocka_unit_test(ends_before_the_last_answer_is_due),
         cmocka_unit_test(never_holds_one_request_or_when_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
