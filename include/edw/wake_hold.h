@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* The default cap (edw_http_options.wake_hold_max_us 0). */
-#define EDW_WAKE_HOLD_DEFAULT_US 8000
+#define EDW_WAKE_HOLD_DEFAULT_US 16000
 /* At most 1/EDW_WAKE_HOLD_SHARE of the time elapsed since the requests were started. */
 #define EDW_WAKE_HOLD_SHARE 4
 

@@ -211,7 +211,7 @@ static void trickling_answers_are_read_together(void **state)
     print_message("voluntary switches for %d answers %d ms apart: %ld without hold, %ld with\n",
                   TRICKLE_N, TRICKLE_GAP_NS / 1000000, each, held);
     /* Without a hold every answer is its own wake-up (here about 32); with it, once a few
-     * answers have shown their pace, several are read per wake-up (about 17). */
+     * answers have shown their pace, several are read per wake-up (about 15). */
     assert_true(held * 3 < each * 2);
 }
 
