@@ -10,8 +10,8 @@
  * taken when answers are expected within it (going by the spacing of those that came so far):
  * a hold in which nothing arrives adds a wake-up instead of saving one; and it ends before the
  * last outstanding answer is due, so that one is not read later than it would have been. With
- * one request in flight there is nothing to gather. Pure arithmetic: the transport sleeps for the result
- * before it waits on its sockets. */
+ * one request in flight there is nothing to gather. Pure arithmetic: the transport sleeps for
+ * the result before it waits on its sockets. */
 #ifndef EDW_WAKE_HOLD_H
 #define EDW_WAKE_HOLD_H
 
@@ -28,7 +28,7 @@
  * started them), `now_us` the time now (all on one monotonic clock); `answered` requests have
  * their answers, `in_flight` not yet; `max_us` is the cap (<= 0: never hold). 0: wait for the
  * sockets at once. */
-int64_t edw_wake_hold_us(int64_t started_us, int64_t last_wake_us, int64_t now_us,
-                         size_t answered, size_t in_flight, int64_t max_us);
+int64_t edw_wake_hold_us(int64_t started_us, int64_t last_wake_us, int64_t now_us, size_t answered,
+                         size_t in_flight, int64_t max_us);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "edw/wake_hold.h"
 
-int64_t edw_wake_hold_us(int64_t started_us, int64_t last_wake_us, int64_t now_us,
-                         size_t answered, size_t in_flight, int64_t max_us)
+int64_t edw_wake_hold_us(int64_t started_us, int64_t last_wake_us, int64_t now_us, size_t answered,
+                         size_t in_flight, int64_t max_us)
 {
     if (in_flight < 2 || answered == 0 || max_us <= 0 || now_us <= started_us)
         return 0;

@@ -124,7 +124,7 @@ static void connections_drop_a_silent_peer(void **state)
     close(sv.listener);
 }
 
-#define TRICKLE_N 32          /* requests, each on its own connection */
+#define TRICKLE_N 32 /* requests, each on its own connection */
 #define TRICKLE_GAP_NS 3000000 /* between two answers */
 
 /* Accept TRICKLE_N connections, read one request from each, then answer them one at a time,
