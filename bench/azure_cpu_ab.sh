@@ -3,7 +3,8 @@
 # Paired CPU comparison of two edw builds as Azure consumers (issue 4's CPU target): each run
 # drains N messages from a fresh in-memory Azurite with `edw consume --exit-when-idle 1`
 # (defaults otherwise); CPU is the user + system time of the edw process from wait4()'s
-# rusage (bench/peers/rusage.c; start-up and the idle second included). Every run is checked with `edw verify`.
+# rusage (bench/peers/rusage.c; start-up and the idle second included). Every run is checked
+# with `edw verify`.
 # MODE "alternate" (default) runs A, B, A, B, ... one at a time; MODE "together" runs A and B
 # at the same time, each against its own Azurite, so both see the same machine load (the
 # shared machine's load moves by tens of percent between runs). Medians are printed with the

@@ -268,14 +268,14 @@ static void finish(struct transfer *x, CURLcode rc)
 }
 
 /* The system's clock, not an injected one: the transport waits on real sockets. */
-static long long mono_ms(void)
-{
-    return edw_clock_mono_us(edw_clock_system()) / 1000;
-}
-
 static int64_t mono_us(void)
 {
     return edw_clock_mono_us(edw_clock_system());
+}
+
+static long long mono_ms(void)
+{
+    return mono_us() / 1000;
 }
 
 static void sleep_us(int64_t us)
