@@ -20,8 +20,11 @@
 
 /* The default cap (edw_http_options.wake_hold_max_us 0). */
 #define EDW_WAKE_HOLD_DEFAULT_US 16000
-/* At most 1/EDW_WAKE_HOLD_SHARE of the time elapsed since the requests were started. */
-#define EDW_WAKE_HOLD_SHARE 4
+/* At most 1/EDW_WAKE_HOLD_SHARE of the time elapsed since the requests were started. Half:
+ * each hold can then be half again as long as the last, so a batch whose answers trickle in
+ * over 100 ms is read in about 9 wake-ups rather than 16 (a quarter; docs/BENCHMARKS.md,
+ * "Session 7"). */
+#define EDW_WAKE_HOLD_SHARE 2
 
 /* How long to sleep now, before waiting for the next answers: `started_us` is when the
  * requests were started, `last_wake_us` when the transport last woke up to read answers (or

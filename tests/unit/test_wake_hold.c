@@ -18,15 +18,19 @@
 static void holds_a_share_of_the_elapsed_time(void **state)
 {
     (void)state;
-    /* 60 ms elapsed: a quarter is 15 ms, capped at 8 ms; nothing since the last wake-up. */
+    /* 60 ms elapsed: half is 30 ms, capped at 8 ms; nothing since the last wake-up. */
     assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 8 * MS), 8 * MS);
-    /* A larger cap leaves the quarter. */
-    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 50 * MS), 15 * MS);
+    /* A larger cap leaves the half: 30 ms (the last of the 12 is due in 33 ms). */
+    assert_int_equal(edw_wake_hold_us(0, 60 * MS, 60 * MS, 20, 12, 50 * MS), 30 * MS);
     /* Time already spent since the last wake-up counts towards the hold. */
     assert_int_equal(edw_wake_hold_us(0, 55 * MS, 60 * MS, 20, 12, 8 * MS), 3 * MS);
     assert_int_equal(edw_wake_hold_us(0, 50 * MS, 60 * MS, 20, 12, 8 * MS), 0);
-    /* Starting later changes only the elapsed time: 12 ms elapsed, a quarter is 3 ms. */
-    assert_int_equal(edw_wake_hold_us(100 * MS, 112 * MS, 112 * MS, 8, 24, 8 * MS), 3 * MS);
+    /* Starting later changes only the elapsed time: 12 ms elapsed, half is 6 ms. */
+    assert_int_equal(edw_wake_hold_us(100 * MS, 112 * MS, 112 * MS, 8, 24, 8 * MS), 6 * MS);
+    /* The share bounds a hold below the cap: 8 ms elapsed, 4 answers (one per 2 ms): 4 ms. */
+    assert_int_equal(edw_wake_hold_us(0, 8 * MS, 8 * MS, 4, 28, 16 * MS), 4 * MS);
+    /* and needs a second answer: with one, the spacing (8 ms) is longer than half (4 ms). */
+    assert_int_equal(edw_wake_hold_us(0, 8 * MS, 8 * MS, 1, 31, 16 * MS), 0);
 }
 
 static void holds_only_when_answers_are_due(void **state)
