@@ -18,8 +18,9 @@
  * when it is closed (CURLOPT_CLOSESOCKETFUNCTION). Sockets we did not open (a resolver's) are
  * added and removed exactly as curl asks, as their numbers may be reused behind our back.
  *
- * Easy handles are kept between calls (curl_easy_reset keeps their buffers), so a request
- * costs no handle set-up; connections live in the multi handle's cache either way. */
+ * Easy handles are kept between calls with their shared options set (setup() sets only what
+ * differs per request), so a request costs no handle set-up; connections live in the multi
+ * handle's cache either way. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -165,47 +166,63 @@ static bool has_body(const struct edw_http_request *req)
 static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
 static int on_close(void *clientp, curl_socket_t s);
 
-static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_request *req)
+/* A new easy handle with the options every request shares; setup() sets the rest. */
+static CURL *easy_new(struct curl_transport *t)
 {
-    CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* NULL: the environment's no_proxy applies; handles are reused, so set it every time */
-    curl_easy_setopt(e, CURLOPT_NOPROXY, req->no_proxy ? "*" : NULL);
     if (t->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
         curl_easy_setopt(e, CURLOPT_CAPATH, "/etc/ssl/certs"); /* add to, not replace */
     }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, t->opts.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                     req->timeout_ms > 0 ? req->timeout_ms : t->opts.request_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     /* Memory: curl allocates this receive buffer per transfer in flight (32 for a batch's
      * deletes); 16 KiB by default. Our responses are small but for receive's, which then
      * take a few more reads. See docs/BENCHMARKS.md, "Where the memory goes". */
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x->resp);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, t);
-    if (strcmp(req->method, "HEAD") == 0)
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    else if (strcmp(req->method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    return e;
+}
+
+/* The options of one request. A kept handle still holds the previous request's, so every
+ * option a request may change is set here, the method included: HTTPGET (or NOBODY for HEAD,
+ * POSTFIELDS for a body) puts the method back, CUSTOMREQUEST NULL drops an old verb. Setting
+ * these few is cheaper than curl_easy_reset() and all the shared options again. */
+static void setup(struct curl_transport *t, struct transfer *x, struct edw_http_request *req)
+{
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    /* NULL: the environment's no_proxy applies */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, req->no_proxy ? "*" : NULL);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms > 0 ? req->timeout_ms : t->opts.request_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x->resp);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    bool head = strcmp(req->method, "HEAD") == 0, get = strcmp(req->method, "GET") == 0;
     if (has_body(req)) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
         /* POSTFIELDS with an explicit size also gives an empty body its Content-Length: 0. */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+    } else if (head) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, head || get ? NULL : req->method);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->nheaders ? &t->nodes[x->first] : NULL);
 }
 
@@ -448,14 +465,10 @@ static enum edw_err run_multi(struct curl_transport *t, size_t n)
     return rc;
 }
 
-/* An easy handle for one request: a kept one (reset to defaults), or a new one. */
+/* An easy handle for one request: a kept one (setup() overwrites what it held), or a new one. */
 static CURL *easy_get(struct curl_transport *t)
 {
-    if (t->nidle == 0)
-        return curl_easy_init();
-    CURL *e = t->idle[--t->nidle];
-    curl_easy_reset(e);
-    return e;
+    return t->nidle > 0 ? t->idle[--t->nidle] : easy_new(t);
 }
 
 /* Keep a finished handle for later; at most max_connections are kept. */
