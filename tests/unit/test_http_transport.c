@@ -3,7 +3,8 @@
  * answered, and the kept-alive connection carries TCP_USER_TIMEOUT, so a peer that stops
  * acknowledging is dropped by the kernel instead of holding a request for its whole timeout
  * (src/http/curl_transport.c, on_open); answers that trickle in one at a time are read
- * several per wake-up (edw/wake_hold.h). */
+ * several per wake-up (edw/wake_hold.h); a kept handle sends each request with its own method
+ * and body, not the previous request's. */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -215,11 +218,121 @@ static void trickling_answers_are_read_together(void **state)
     assert_true(held * 3 < each * 2);
 }
 
+#define SEQ_N 7
+
+/* What the server saw of one request. */
+struct seen {
+    char method[16];
+    long content_length; /* -1: no Content-Length header */
+    char body[16];
+};
+
+struct seq_server {
+    struct server sv;
+    struct seen seen[SEQ_N];
+};
+
+/* Read one request from `c` into `out`; false when the connection ends first. */
+static bool read_request(int c, struct seen *out)
+{
+    char buf[4096];
+    size_t have = 0;
+    char *end = NULL;
+    while (!end) {
+        if (have >= sizeof(buf) - 1)
+            return false;
+        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+        if (n <= 0)
+            return false;
+        have += (size_t)n;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    sscanf(buf, "%15s", out->method);
+    out->content_length = -1;
+    for (char *h = strstr(buf, "\r\n"); h && h < end; h = strstr(h + 2, "\r\n"))
+        if (strncasecmp(h + 2, "Content-Length:", 15) == 0)
+            out->content_length = strtol(h + 17, NULL, 10);
+    size_t body = (size_t)(out->content_length > 0 ? out->content_length : 0);
+    size_t got = have - (size_t)(end + 4 - buf);
+    memcpy(out->body, end + 4, got < sizeof(out->body) - 1 ? got : sizeof(out->body) - 1);
+    /* the rest of a body sent apart from its headers */
+    while (got < body) {
+        ssize_t n = read(c, out->body + got, body - got);
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+/* Answer SEQ_N requests (on as many connections as the client opens) with an empty 200. */
+static void *serve_sequence(void *arg)
+{
+    struct seq_server *s = arg;
+    size_t i = 0;
+    while (i < SEQ_N) {
+        int c = accept(s->sv.listener, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        while (i < SEQ_N && read_request(c, &s->seen[i]) &&
+               write(c, reply, sizeof(reply) - 1) == (ssize_t)(sizeof(reply) - 1))
+            i++;
+        close(c);
+    }
+    return NULL;
+}
+
+static void a_kept_handle_sends_each_request_as_asked(void **state)
+{
+    (void)state;
+    struct seq_server s = {0};
+    assert_int_equal(start_server(&s.sv), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, serve_sequence, &s), 0);
+    struct edw_http_transport *t = NULL;
+    struct edw_error err = {0};
+    assert_int_equal(edw_http_transport_curl_new(NULL, &t, &err), EDW_OK);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", s.sv.port);
+    /* One request per call, so each reuses the handle the one before it used. */
+    static const struct {
+        const char *method, *body;
+        long content_length;
+    } seq[SEQ_N] = {{"POST", "abc", 3},   {"GET", NULL, -1}, {"HEAD", NULL, -1},
+                    {"DELETE", NULL, -1}, {"PUT", NULL, 0},  {"MERGE", "xy", 2},
+                    {"GET", NULL, -1}};
+    for (size_t i = 0; i < SEQ_N; i++) {
+        struct edw_http_request req;
+        struct edw_http_response resp;
+        edw_http_request_init(&req, seq[i].method, url);
+        req.body = seq[i].body;
+        req.body_len = seq[i].body ? strlen(seq[i].body) : 0;
+        edw_http_response_init(&resp);
+        struct edw_http_request *rq = &req;
+        struct edw_http_response *rs = &resp;
+        assert_int_equal(edw_http_perform(t, &rq, &rs, 1), EDW_OK);
+        assert_int_equal(resp.status, 200);
+        edw_http_request_cleanup(&req);
+        edw_http_response_cleanup(&resp);
+    }
+    edw_http_transport_destroy(t);
+    pthread_join(th, NULL);
+    close(s.sv.listener);
+    for (size_t i = 0; i < SEQ_N; i++) {
+        assert_string_equal(s.seen[i].method, seq[i].method);
+        assert_int_equal(s.seen[i].content_length, seq[i].content_length);
+        assert_string_equal(s.seen[i].body, seq[i].body ? seq[i].body : "");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connections_drop_a_silent_peer),
         cmocka_unit_test(trickling_answers_are_read_together),
+        cmocka_unit_test(a_kept_handle_sends_each_request_as_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
