@@ -19,7 +19,8 @@ trap 'bench_stop_all; rm -rf "$OUT"' EXIT
 export EDW_LOG_LEVEL=warn EDW_BACKEND=azure
 read -ra FLAGS <<<"${EDW_AB_FLAGS:-}"
 
-# run EDW DELAY_MS: one drain of N messages; prints its rate.
+# run EDW DELAY_MS: one drain of N messages; its rate in $OUT/rate. Not called in a $(...)
+# subshell: the Azurite it starts must stay known here (BENCH_PIDS, AZ_PID) to be stopped.
 run() {
     local edw=$1 ms=$2
     bench_azurite_up
@@ -45,13 +46,14 @@ run() {
     ((ms == 0)) || bench_stop "$pq" "$pt"
     rm -f "$OUT/pq.json" "$OUT/pt.json"
     "$edw" verify >/dev/null || { echo "edw verify failed after $edw +$ms ms" >&2 && exit 1; }
-    tail -n 1 "$OUT/run.out" | jq -r '"\(.processed) / (\(.seconds) - 1)"' | bc -l
+    tail -n 1 "$OUT/run.out" | jq -r '"\(.processed) / (\(.seconds) - 1)"' | bc -l >"$OUT/rate"
 }
 
 for ((i = 1; i <= ROUNDS; i++)); do
     for b in "$@"; do
         for ms in 0 20; do
-            r=$(run "$b" "$ms")
+            run "$b" "$ms"
+            r=$(cat "$OUT/rate")
             printf '%s +%s ms: %.1f msg/s (load %s)\n' "$b" "$ms" "$r" \
                 "$(cut -d' ' -f1 /proc/loadavg)" >&2
             echo "$b $ms $r" >>"$OUT/all"
