@@ -49,7 +49,6 @@ via() { AWS_ENDPOINT_URL_SQS=$CONS_SQS AWS_ENDPOINT_URL_DYNAMODB=$CONS_DDB "$@";
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 fill() { # queue table: create both, produce N messages
     EDW_QUEUE_NAME=$1 EDW_TABLE_NAME=$2 direct "$EDW" queue create >/dev/null
@@ -112,17 +111,17 @@ done
 mb() { awk '{print $1 / 1024}'; }
 printf 'messages per run                  %d (%d runs, medians; consumers see +%d ms per request)\n' \
     "$N" "$RUNS" "$LATENCY_MS"
-printf 'edw consume                       %.0f msg/s\n' "$(median <"$OUT/edw_rate")"
-printf 'edw CPU                           %.3f s per 1000 messages\n' "$(median <"$OUT/edw_cpu")"
-printf 'edw peak RSS                      %.1f MB\n' "$(median <"$OUT/edw_rss" | mb)"
-printf 'emulators CPU during edw run      %.3f s per 1000 messages\n' "$(median <"$OUT/edw_emu")"
+printf 'edw consume                       %.0f msg/s\n' "$(bench_median <"$OUT/edw_rate")"
+printf 'edw CPU                           %.3f s per 1000 messages\n' "$(bench_median <"$OUT/edw_cpu")"
+printf 'edw peak RSS                      %.1f MB\n' "$(bench_median <"$OUT/edw_rss" | mb)"
+printf 'emulators CPU during edw run      %.3f s per 1000 messages\n' "$(bench_median <"$OUT/edw_emu")"
 printf 'edw --batch 100 --concurrency 64  %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
-    "$(median <"$OUT/big_rate")" "$(median <"$OUT/big_cpu")" "$(median <"$OUT/big_rss" | mb)"
+    "$(bench_median <"$OUT/big_rate")" "$(bench_median <"$OUT/big_cpu")" "$(bench_median <"$OUT/big_rss" | mb)"
 printf 'edw --pipelines 4                 %.0f msg/s, %.3f CPU s per 1000, %.1f MB\n' \
-    "$(median <"$OUT/pipes_rate")" "$(median <"$OUT/pipes_cpu")" "$(median <"$OUT/pipes_rss" | mb)"
-printf 'AWS SDK v3 consumer (4 loops)     %.0f msg/s\n' "$(median <"$OUT/sdk_rate")"
-printf 'AWS SDK v3 consumer CPU           %.3f s per 1000 messages\n' "$(median <"$OUT/sdk_cpu")"
-printf 'AWS SDK v3 consumer peak RSS      %.1f MB\n' "$(median <"$OUT/sdk_rss" | mb)"
-printf 'fauxqs ceiling (receive+delete)   %.0f msg/s\n' "$(median <"$OUT/ceil_sqs")"
-printf 'dynalite ceiling (batch writes)   %.0f items/s\n' "$(median <"$OUT/ceil_ddb")"
+    "$(bench_median <"$OUT/pipes_rate")" "$(bench_median <"$OUT/pipes_cpu")" "$(bench_median <"$OUT/pipes_rss" | mb)"
+printf 'AWS SDK v3 consumer (4 loops)     %.0f msg/s\n' "$(bench_median <"$OUT/sdk_rate")"
+printf 'AWS SDK v3 consumer CPU           %.3f s per 1000 messages\n' "$(bench_median <"$OUT/sdk_cpu")"
+printf 'AWS SDK v3 consumer peak RSS      %.1f MB\n' "$(bench_median <"$OUT/sdk_rss" | mb)"
+printf 'fauxqs ceiling (receive+delete)   %.0f msg/s\n' "$(bench_median <"$OUT/ceil_sqs")"
+printf 'dynalite ceiling (batch writes)   %.0f items/s\n' "$(bench_median <"$OUT/ceil_ddb")"
 printf 'machine                           %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

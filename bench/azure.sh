@@ -133,7 +133,6 @@ for ((i = 1; i <= RUNS; i++)); do
     done
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 per1000() { echo "$(cat "$OUT/$1.cpu") * 1000 / $(cat "$OUT/$1.n")" | bc -l; }
 mb() { echo "$(cat "$OUT/$1.rss") / 1024" | bc -l; }
 printf 'messages per run                    %d, edw runs %d (medians); fresh in-memory Azurite 3.35.0 each; edw flags: %s\n' \
@@ -143,11 +142,11 @@ printf 'Azurite alone, msg/s (64 in flight): receive %.0f, delete %.0f, batch up
 printf 'Azurite ceiling, receive+batch+delete  %.0f msg/s\n' "$CEIL"
 sdk_cpu=$(per1000 sdk)
 for v in "${!VARIANTS[@]}"; do
-    rate=$(median <"$OUT/edw$v.rates")
-    cpu=$(median <"$OUT/edw$v.per1000")
+    rate=$(bench_median <"$OUT/edw$v.rates")
+    cpu=$(bench_median <"$OUT/edw$v.per1000")
     rss=$(sort -n "$OUT/edw$v.rsses" | tail -1)
-    delayed=$(median <"$OUT/delayed$v.rates")
-    proxied=$(median <"$OUT/proxied$v.rates")
+    delayed=$(bench_median <"$OUT/delayed$v.rates")
+    proxied=$(bench_median <"$OUT/proxied$v.rates")
     name="edw ${VARIANTS[$v]:-(defaults)}"
     printf '%-35s %.0f msg/s (%.0f%% of the ceiling), %.3f CPU s/1000 msg (1/%.0f of the SDK), peak RSS %.1f MB\n' \
         "$name" "$rate" "$(echo "100 * $rate / $CEIL" | bc -l)" "$cpu" \

@@ -86,12 +86,11 @@ for ((i = 1; i <= RUNS; i++)); do
         settle "B.$i" >/dev/null
     fi
 done
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-printf 'A %s: median %.1f ms CPU per 1000 messages (%s)\n' "$A" "$(median <"$OUT/A")" \
+printf 'A %s: median %.1f ms CPU per 1000 messages (%s)\n' "$A" "$(bench_median <"$OUT/A")" \
     "$(xargs printf '%.0f ' <"$OUT/A")"
-printf 'B %s: median %.1f ms CPU per 1000 messages (%s)\n' "$B" "$(median <"$OUT/B")" \
+printf 'B %s: median %.1f ms CPU per 1000 messages (%s)\n' "$B" "$(bench_median <"$OUT/B")" \
     "$(xargs printf '%.0f ' <"$OUT/B")"
 [[ $MODE != together ]] ||
-    printf 'B/A per round: median %.3f (%s)\n' "$(median <"$OUT/ratio")" \
+    printf 'B/A per round: median %.3f (%s)\n' "$(bench_median <"$OUT/ratio")" \
         "$(xargs printf '%.2f ' <"$OUT/ratio")"
 printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -60,12 +60,9 @@ for ((i = 1; i <= ROUNDS; i++)); do
         done
     done
 done
-median() {
-    sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
-}
 for b in "$@"; do
-    direct=$(awk -v b="$b" '$1 == b && $2 == 0 {print $3}' "$OUT/all" | median)
-    delayed=$(awk -v b="$b" '$1 == b && $2 == 20 {print $3}' "$OUT/all" | median)
+    direct=$(awk -v b="$b" '$1 == b && $2 == 0 {print $3}' "$OUT/all" | bench_median)
+    delayed=$(awk -v b="$b" '$1 == b && $2 == 20 {print $3}' "$OUT/all" | bench_median)
     printf '%s: median %.1f msg/s direct, %.1f with +20 ms = %.0f %%\n' "$b" "$direct" \
         "$delayed" "$(echo "100 * $delayed / $direct" | bc -l)"
 done

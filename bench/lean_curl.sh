@@ -24,7 +24,6 @@ BENCH_CURL=lean bench_build
 BIN[lean]=$EDW
 export NODE_NO_WARNINGS=1 EDW_LOG_LEVEL=warn EDW_BACKEND=azure
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 for b in system lean; do
     printf '%-6s %s\n       edw-net.so %d kB, links %d libraries (ldd)\n' "$b" \
@@ -88,9 +87,9 @@ done
 echo "medians of $ROUNDS runs (Azure consumer on Azurite, $N messages; CPU per 1,000 messages = CPU * 1000 / $N):"
 for b in system lean; do
     printf '  %-6s RSS metrics off %.1f MB, on %.1f MB; CPU off %.3f s, on %.3f s; queue depth %.1f ms CPU, %.1f ms wall\n' \
-        "$b" "$(median <"$OUT/$b.off.rss" | awk '{print $1 / 1024}')" \
-        "$(median <"$OUT/$b.on.rss" | awk '{print $1 / 1024}')" \
-        "$(median <"$OUT/$b.off.cpu")" "$(median <"$OUT/$b.on.cpu")" \
-        "$(median <"$OUT/$b.startup.cpu")" "$(median <"$OUT/$b.startup.wall")"
+        "$b" "$(bench_median <"$OUT/$b.off.rss" | awk '{print $1 / 1024}')" \
+        "$(bench_median <"$OUT/$b.on.rss" | awk '{print $1 / 1024}')" \
+        "$(bench_median <"$OUT/$b.off.cpu")" "$(bench_median <"$OUT/$b.on.cpu")" \
+        "$(bench_median <"$OUT/$b.startup.cpu")" "$(bench_median <"$OUT/$b.startup.wall")"
 done
 printf 'machine %s cores, load %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

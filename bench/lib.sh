@@ -117,6 +117,12 @@ bench_say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 bench_calc() { echo "$*" | bc -l; }
 
+# bench_median: the median of the numbers on stdin, one per line (the mean of the middle two
+# for an even count).
+bench_median() {
+    sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+}
+
 # bench_rusage_tool DIR: compile bench/peers/rusage.c into DIR and set BENCH_RUSAGE to it:
 # `$BENCH_RUSAGE FILE CMD...` writes "wall user system maxrss_kb context_switches" of CMD to
 # FILE, CPU in microseconds.

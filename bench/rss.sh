@@ -22,7 +22,6 @@ export NODE_NO_WARNINGS=1 EDW_LOG_LEVEL=warn
 LIBPATH=()
 [[ -z ${RSS_LIBRARY_PATH:-} ]] || LIBPATH=(LD_LIBRARY_PATH="$RSS_LIBRARY_PATH")
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 start_aws() {
     bench_aws_up
@@ -104,7 +103,7 @@ for b in ${BACKENDS//,/ }; do
             measure "$b.$metrics.$i" "${ENV[@]}" "${extra[@]}"
             cat "$OUT/$b.$metrics.$i.rss" >>"$OUT/$b.$metrics.all"
         done
-        med=$(median <"$OUT/$b.$metrics.all")
+        med=$(bench_median <"$OUT/$b.$metrics.all")
         printf '%-7s metrics %-3s consumer peak RSS %.1f MB (median of %d, %d messages; runs: %s kB)\n' \
             "$b" "$metrics" "$(echo "$med / 1024" | bc -l)" "$RUNS" "$N" "$(paste -sd' ' "$OUT/$b.$metrics.all")"
         breakdown "$OUT/$b.$metrics.$RUNS.smaps"

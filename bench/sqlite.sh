@@ -17,6 +17,8 @@ N=${1:-200000}
 RUNS=${2:-3}
 OUT=$(mktemp -d /tmp/edw-bench.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh # bench_median
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 
 if [[ -n ${BENCH_EDW:-} ]]; then
@@ -34,8 +36,6 @@ IDLE=0.5 # consumers exit after this much idle time; subtracted from the wall ti
 
 # CPU seconds (user + system) recorded by GNU time in each file given.
 cpu_of() { awk '{s += $1 + $2} END {print s}' "$@"; }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 edw_run() {
     local db=$OUT/edw.db
@@ -94,8 +94,8 @@ batch_of() {
     b=$(grep -o '"batch":[0-9]*' "$1" | tail -1 | cut -d: -f2 || true)
     echo "${b:-unknown}"
 }
-edw=$(median <"$OUT/edw_rates")
-plain=$(median <"$OUT/plain_rates")
+edw=$(bench_median <"$OUT/edw_rates")
+plain=$(bench_median <"$OUT/plain_rates")
 printf 'messages per run            %d (producer + 2 consumers, edw defaults, %d runs, medians)\n' \
     "$N" "$RUNS"
 printf 'edw batch                   producer %s, consumers %s and %s (plain SQLite: 32)\n' \
@@ -104,11 +104,11 @@ printf 'edw end to end              %.0f msg/s\n' "$edw"
 printf 'plain SQLite program        %.0f msg/s\n' "$plain"
 printf 'edw / plain                 %.2f\n' "$(echo "$edw / $plain" | bc -l)"
 printf 'edw CPU per message         %.1f us (producer %.1f + consumers %.1f)\n' \
-    "$(echo "$(median <"$OUT/edw_prod_us") + $(median <"$OUT/edw_cons_us")" | bc -l)" \
-    "$(median <"$OUT/edw_prod_us")" "$(median <"$OUT/edw_cons_us")"
-printf 'plain CPU per message       %.1f us (all three processes)\n' "$(median <"$OUT/plain_us")"
+    "$(echo "$(bench_median <"$OUT/edw_prod_us") + $(bench_median <"$OUT/edw_cons_us")" | bc -l)" \
+    "$(bench_median <"$OUT/edw_prod_us")" "$(bench_median <"$OUT/edw_cons_us")"
+printf 'plain CPU per message       %.1f us (all three processes)\n' "$(bench_median <"$OUT/plain_us")"
 printf 'edw consumer peak RSS       %.1f MB (max of all consumers)\n' \
     "$(sort -n "$OUT/edw_rss" | tail -1 | awk '{print $1 / 1024}')"
-printf 'start to first stored row   %.1f ms\n' "$(median <"$OUT/startup_ms")"
+printf 'start to first stored row   %.1f ms\n' "$(bench_median <"$OUT/startup_ms")"
 printf 'machine                     %s cores, load %s at start, %s at end\n' "$(nproc)" "$LOAD0" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
