@@ -21,9 +21,9 @@
 /* The default cap (edw_http_options.wake_hold_max_us 0). */
 #define EDW_WAKE_HOLD_DEFAULT_US 16000
 /* At most 1/EDW_WAKE_HOLD_SHARE of the time elapsed since the requests were started. Half:
- * each hold can then be half again as long as the last, so a batch whose answers trickle in
- * over 100 ms is read in about 9 wake-ups rather than 16 (a quarter; docs/BENCHMARKS.md,
- * "Session 7"). */
+ * each hold can then be half again as long as the last, so answers that trickle in are read
+ * in fewer wake-ups (the transport test's 32 answers 3 ms apart: 11 instead of 15 with a
+ * quarter; docs/BENCHMARKS.md, "Session 7"). */
 #define EDW_WAKE_HOLD_SHARE 2
 
 /* How long to sleep now, before waiting for the next answers: `started_us` is when the
